@@ -1,0 +1,28 @@
+"""rosey-bot's Python distribution; the Debian package wraps it in a virtualenv.
+
+Runtime dependencies are pinned, with hashes, in requirements.txt (generated
+from requirements.in); install_requires names them loosely so a development
+install resolves the same set.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="rosey-bot",
+    # The Debian version (from the git tag) is stamped into the venv at build
+    # time; see rosey_bot/version.py. This one only names the Python dist.
+    version="0",
+    description="CyTube chat bot shipped as a Debian package",
+    package_dir={"": "src"},
+    packages=find_packages("src"),
+    include_package_data=True,
+    package_data={"rosey_bot": ["dashboard/static/*", "dashboard/templates/*"]},
+    python_requires=">=3.11",
+    install_requires=["flask", "waitress", "prometheus-client", "websockets"],
+    entry_points={
+        "console_scripts": [
+            "rosey-bot = rosey_bot.cli:main",
+            "rosey-healthcheck = rosey_bot.healthcheck:main",
+        ]
+    },
+)

@@ -1,0 +1,1 @@
+"""Bot layer: the CyTube connection and what the bot does in the channel."""

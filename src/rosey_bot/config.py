@@ -1,0 +1,249 @@
+"""Configuration: one TOML file, validated completely before anything starts.
+
+Every problem is reported as one line naming the file, the key and what is
+wrong; the caller exits with 78 (EX_CONFIG) so systemd does not restart-loop.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PATH = Path("/etc/rosey-bot/config.toml")
+EX_CONFIG = 78
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased for the operator."""
+
+    def __init__(self, path: Path | str, key: str | None, problem: str):
+        self.path, self.key, self.problem = str(path), key, problem
+        where = f"{self.path}: {key}: " if key else f"{self.path}: "
+        super().__init__(where + problem)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    url: str = ""
+    channel: str = ""
+    channel_password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    name: str = ""
+    password_file: str = ""
+    password: str = field(default="", repr=False)
+
+    @property
+    def is_guest(self) -> bool:
+        return not self.password
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    response_timeout: float = 3.0
+    command_prefix: str = "!"
+    degraded_error_rate: float = 0.1  # errors per second over the window
+    error_window_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: str = "/var/lib/rosey-bot/rosey.db"
+    backup_dir: str = ""  # empty: "backups" beside the database
+    backup_keep: int = 5
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = ServerConfig()
+    account: AccountConfig = AccountConfig()
+    bot: BotConfig = BotConfig()
+    health: HealthConfig = HealthConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    log: LogConfig = LogConfig()
+    path: str = ""
+
+    @property
+    def configured(self) -> bool:
+        """A fresh install ships a config that names no server yet."""
+        return bool(self.server.url and self.server.channel)
+
+
+# section -> key -> (type, validator or None)
+def _positive_timeout(v: float) -> str | None:
+    return None if 0 < v <= 60 and math.isfinite(v) else "must be > 0 and <= 60"
+
+
+def _port(v: int) -> str | None:
+    return None if 1 <= v <= 65535 else "must be between 1 and 65535"
+
+
+def _url(v: str) -> str | None:
+    if v and not v.startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    return None
+
+
+def _channel(v: str) -> str | None:
+    import re
+
+    if v and not re.fullmatch(r"[\w-]{1,30}", v):
+        return "must be 1-30 characters of letters, digits, '_' or '-'"
+    return None
+
+
+def _account_name(v: str) -> str | None:
+    import re
+
+    if v and not re.fullmatch(r"[a-zA-Z0-9_-]{1,20}", v):
+        return "must be 1-20 characters of a-z, A-Z, 0-9, '_' or '-'"
+    return None
+
+
+def _prefix(v: str) -> str | None:
+    return None if 1 <= len(v) <= 3 and not v.isspace() else "must be 1-3 non-space characters"
+
+
+def _level(v: str) -> str | None:
+    return None if v.upper() in LOG_LEVELS else f"must be one of {', '.join(LOG_LEVELS)}"
+
+
+def _non_negative(v: float) -> str | None:
+    return None if v >= 0 and math.isfinite(v) else "must be >= 0"
+
+
+def _positive(v: float) -> str | None:
+    return None if v > 0 and math.isfinite(v) else "must be > 0"
+
+
+def _keep(v: int) -> str | None:
+    return None if 1 <= v <= 1000 else "must be between 1 and 1000"
+
+
+SCHEMA: dict[str, tuple[type, dict[str, tuple[type, Any]]]] = {
+    "server": (
+        ServerConfig,
+        {"url": (str, _url), "channel": (str, _channel), "channel_password": (str, None)},
+    ),
+    "account": (AccountConfig, {"name": (str, _account_name), "password_file": (str, None)}),
+    "bot": (
+        BotConfig,
+        {
+            "response_timeout": (float, _positive_timeout),
+            "command_prefix": (str, _prefix),
+            "degraded_error_rate": (float, _non_negative),
+            "error_window_seconds": (float, _positive),
+        },
+    ),
+    "health": (HealthConfig, {"host": (str, None), "port": (int, _port)}),
+    "database": (
+        DatabaseConfig,
+        {"path": (str, None), "backup_dir": (str, None), "backup_keep": (int, _keep)},
+    ),
+    "log": (LogConfig, {"level": (str, _level)}),
+}
+
+
+def _check_type(path: Path, key: str, value: Any, want: type) -> Any:
+    # bool is an int in Python; a TOML `true` is never a valid number here.
+    if want is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, want):
+        raise ConfigError(path, key, f"must be {want.__name__}, got {type(value).__name__}")
+    return value
+
+
+def parse(data: dict[str, Any], path: Path | str = "<config>") -> Config:
+    path = Path(path)
+    sections: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in SCHEMA:
+            raise ConfigError(path, name, f"unknown section (known: {', '.join(SCHEMA)})")
+        if not isinstance(value, dict):
+            raise ConfigError(path, name, "must be a table ([" + name + "])")
+        cls, keys = SCHEMA[name]
+        fields: dict[str, Any] = {}
+        for key, raw in value.items():
+            dotted = f"{name}.{key}"
+            if key not in keys:
+                raise ConfigError(path, dotted, "unknown key")
+            want, check = keys[key]
+            val = _check_type(path, dotted, raw, want)
+            if want is str and "\x00" in val:
+                raise ConfigError(path, dotted, "must not contain NUL characters")
+            problem = check(val) if check else None
+            if problem:
+                raise ConfigError(path, dotted, problem)
+            fields[key] = val
+        sections[name] = fields
+    server = ServerConfig(**sections.get("server", {}))
+    if bool(server.url) != bool(server.channel):
+        missing = "server.channel" if server.url else "server.url"
+        raise ConfigError(path, missing, "is required when the other server key is set")
+    account_fields = dict(sections.get("account", {}))
+    account = AccountConfig(**account_fields)
+    if account.password_file:
+        if not account.name:
+            raise ConfigError(path, "account.name", "is required when account.password_file is set")
+        account = AccountConfig(
+            name=account.name,
+            password_file=account.password_file,
+            password=_read_secret(path, "account.password_file", account.password_file),
+        )
+    log = LogConfig(**sections.get("log", {}))
+    return Config(
+        server=server,
+        account=account,
+        bot=BotConfig(**sections.get("bot", {})),
+        health=HealthConfig(**sections.get("health", {})),
+        database=DatabaseConfig(**sections.get("database", {})),
+        log=LogConfig(level=log.level.upper()),
+        path=str(path),
+    )
+
+
+def _read_secret(path: Path, key: str, secret_path: str) -> str:
+    # systemd LoadCredential= puts secrets under $CREDENTIALS_DIRECTORY; a
+    # relative password_file names a credential there.
+    creds = os.environ.get("CREDENTIALS_DIRECTORY")
+    target = Path(creds) / secret_path if creds and not os.path.isabs(secret_path) else Path(secret_path)
+    try:
+        secret = target.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(path, key, f"cannot read {target}: {exc.strerror or exc}") from None
+    if not secret:
+        raise ConfigError(path, key, f"{target} is empty")
+    return secret
+
+
+def load(path: Path | str = DEFAULT_PATH) -> Config:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(path, None, "is not valid UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, f"TOML syntax error: {exc}") from None
+    return parse(data, path)

@@ -1,0 +1,89 @@
+"""``rosey-healthcheck``: poll /api/health until it answers as wanted or a deadline passes.
+
+Liveness (default): the endpoint answers with the health JSON (200 or 503).
+``--ready``: additionally the bot must be connected (HTTP 200).
+``--expect-version V``: the running process must report version V.
+Exit 0 on success; otherwise 1 with one line saying what was last seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from . import config as config_mod
+
+
+def _default_url(config_path: str) -> str:
+    try:
+        cfg = config_mod.load(config_path)
+        host, port = cfg.health.host, cfg.health.port
+    except config_mod.ConfigError:
+        host, port = config_mod.HealthConfig.host, config_mod.HealthConfig.port
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return f"http://{host}:{port}/api/health"
+
+
+def probe(url: str, timeout: float) -> tuple[int | None, dict | None, str]:
+    """One request: (HTTP status, parsed body, problem text)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return None, None, f"no answer from {url}: {reason}"
+    try:
+        body = json.loads(raw)
+        if not isinstance(body, dict) or "status" not in body:
+            raise ValueError
+    except ValueError:
+        return status, None, f"{url} answered HTTP {status} without health JSON"
+    return status, body, ""
+
+
+def judge(status: int | None, body: dict | None, problem: str, args) -> str:
+    """Empty string when the answer satisfies the request, else what is wrong."""
+    if body is None:
+        return problem
+    if args.expect_version and body.get("version") != args.expect_version:
+        return f"running version is {body.get('version')!r}, expected {args.expect_version!r}"
+    if args.ready and (status != 200 or not body.get("connected")):
+        return f"not ready: status={body.get('status')!r} connected={body.get('connected')!r} (HTTP {status})"
+    return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="rosey-healthcheck", description=__doc__.splitlines()[0])
+    p.add_argument("--url", help="health URL (default: from the config's [health] section)")
+    p.add_argument("--config", default=str(config_mod.DEFAULT_PATH), help="config file to read the address from")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="keep polling up to SECONDS")
+    p.add_argument("--expect-version", metavar="V", help="require the running version to be V")
+    p.add_argument("--ready", action="store_true", help="require the bot to be connected (HTTP 200)")
+    p.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    args = p.parse_args(argv)
+    url = args.url or _default_url(args.config)
+    deadline = time.monotonic() + max(0.0, args.wait)
+    while True:
+        status, body, problem = probe(url, timeout=min(3.0, max(0.5, args.wait or 3.0)))
+        problem = judge(status, body, problem, args)
+        if not problem:
+            if not args.quiet:
+                print(f"rosey-healthcheck: ok: version {body['version']} status {body['status']}")
+            return 0
+        if time.monotonic() + args.interval > deadline:
+            waited = f" after {args.wait:g}s" if args.wait else ""
+            print(f"rosey-healthcheck: FAILED{waited}: {problem}", file=sys.stderr)
+            return 1
+        time.sleep(args.interval)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""HTTP layer: the health/metrics server the bot runs on its own thread."""

@@ -1,0 +1,46 @@
+"""Prometheus metrics read from the live BotState at scrape time."""
+
+from __future__ import annotations
+
+import platform
+
+from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from ..state import BotState
+
+
+class BotCollector:
+    """Builds the bot_* families from one consistent snapshot per scrape."""
+
+    def __init__(self, state: BotState):
+        self._state = state
+
+    def collect(self):
+        snap = self._state.snapshot()
+        yield GaugeMetricFamily(
+            "bot_connected", "1 when the bot is in its CyTube channel, else 0.", value=int(snap.connected)
+        )
+        yield GaugeMetricFamily(
+            "bot_uptime_seconds", "Seconds since the bot process started.", value=snap.uptime_seconds
+        )
+        yield GaugeMetricFamily("bot_users", "Users in the channel, as last reported.", value=snap.user_count)
+        yield CounterMetricFamily("bot_requests", "Commands the bot answered.", value=snap.requests_handled)
+        yield CounterMetricFamily(
+            "bot_errors",
+            "Protocol errors, command failures, errorMsg events and failed reconnects.",
+            value=snap.error_count,
+        )
+        info = GaugeMetricFamily(
+            "bot_build_info", "Always 1; labels name the running build.", labels=["version", "python", "channel"]
+        )
+        info.add_metric([snap.version, platform.python_version(), snap.channel], 1)
+        yield info
+
+
+def build_registry(state: BotState) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(BotCollector(state))
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    return registry

@@ -1,0 +1,24 @@
+"""The version this process reports: the installed Debian package version.
+
+Python's version scheme cannot express Debian's ``1.2.4~dev3`` (the tilde is
+what makes a pre-release sort below the release), so the package build stamps
+the exact Debian version into a file inside the virtualenv it ships.
+A development checkout falls back to the Python distribution's version.
+"""
+
+import sys
+from importlib import metadata
+from pathlib import Path
+
+STAMP = Path(sys.prefix) / "rosey-bot.version"
+
+
+def installed_version() -> str:
+    try:
+        return STAMP.read_text(encoding="utf-8").strip()
+    except OSError:
+        pass
+    try:
+        return metadata.version("rosey-bot")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
