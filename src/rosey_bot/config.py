@@ -51,6 +51,12 @@ class BotConfig:
     command_prefix: str = "!"
     degraded_error_rate: float = 0.1  # errors per second over the window
     error_window_seconds: float = 300.0
+    # Reconnects: capped exponential backoff with full jitter, and never more
+    # connects than the server's per-IP bucket (5, refilled 1 per 10 s) allows.
+    reconnect_min_delay: float = 1.0
+    reconnect_max_delay: float = 60.0
+    connect_burst: int = 5
+    connect_interval: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,14 @@ def _positive(v: float) -> str | None:
     return None if v > 0 and math.isfinite(v) else "must be > 0"
 
 
+def _delay(v: float) -> str | None:
+    return None if 0 < v <= 3600 and math.isfinite(v) else "must be > 0 and <= 3600"
+
+
+def _connect_burst(v: int) -> str | None:
+    return None if 1 <= v <= 5 else "must be between 1 and 5 (the server allows 5 quick connects per IP)"
+
+
 def _keep(v: int) -> str | None:
     return None if 1 <= v <= 1000 else "must be between 1 and 1000"
 
@@ -151,6 +165,10 @@ SCHEMA: dict[str, tuple[type, dict[str, tuple[type, Any]]]] = {
             "command_prefix": (str, _prefix),
             "degraded_error_rate": (float, _non_negative),
             "error_window_seconds": (float, _positive),
+            "reconnect_min_delay": (float, _delay),
+            "reconnect_max_delay": (float, _delay),
+            "connect_burst": (int, _connect_burst),
+            "connect_interval": (float, _delay),
         },
     ),
     "health": (HealthConfig, {"host": (str, None), "port": (int, _port)}),
@@ -209,10 +227,13 @@ def parse(data: dict[str, Any], path: Path | str = "<config>") -> Config:
             password=_read_secret(path, "account.password_file", account.password_file),
         )
     log = LogConfig(**sections.get("log", {}))
+    bot = BotConfig(**sections.get("bot", {}))
+    if bot.reconnect_max_delay < bot.reconnect_min_delay:
+        raise ConfigError(path, "bot.reconnect_max_delay", "must be >= bot.reconnect_min_delay")
     return Config(
         server=server,
         account=account,
-        bot=BotConfig(**sections.get("bot", {})),
+        bot=bot,
         health=HealthConfig(**sections.get("health", {})),
         database=DatabaseConfig(**sections.get("database", {})),
         log=LogConfig(level=log.level.upper()),
