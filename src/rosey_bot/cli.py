@@ -16,6 +16,7 @@ from . import config as config_mod
 from .bot import runner
 from .http.health import HealthServer, create_app
 from .state import BotState
+from .storage import commands as storage_commands
 from .version import installed_version
 
 log = logging.getLogger("rosey_bot")
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the config and exit")
     check.add_argument("--require-server", action="store_true", help="fail unless server and channel are set")
     check.add_argument("--quiet", "-q", action="store_true")
+    storage_commands.add_parsers(sub)
     return p
 
 
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check-config":
         return cmd_check_config(args)
+    if args.command in storage_commands.COMMANDS:
+        return storage_commands.run(args, _load(args.config))
     return cmd_run(args)
 
 

@@ -125,25 +125,29 @@ def backup_if_migration_pending(
         conn.close()
 
 
-def validate(path: Path) -> int:
-    """Check that `path` is an intact rosey-bot database; returns its schema version."""
+def validate(path: Path, label: Path | None = None) -> int:
+    """Check that `path` is an intact rosey-bot database; returns its schema version.
+
+    Errors name `label` (the file the operator gave) rather than a scratch copy.
+    """
+    name = label or path
     try:
         conn = sqlite3.connect(path, isolation_level=None)
     except sqlite3.Error as exc:
-        raise StorageError(f"{path}: cannot open: {exc}") from None
+        raise StorageError(f"{name}: cannot open: {exc}") from None
     try:
         result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         if result != ["ok"]:
-            raise StorageError(f"{path}: integrity check failed: {result[0]}")
+            raise StorageError(f"{name}: integrity check failed: {result[0]}")
         version = schema.user_version(conn)
         if version == 0:
-            raise StorageError(f"{path}: not a rosey-bot database (no schema version)")
+            raise StorageError(f"{name}: not a rosey-bot database (no schema version)")
         missing = schema.missing_columns(conn) if version >= schema.SCHEMA_VERSION else []
         if missing:
-            raise StorageError(f"{path}: not a rosey-bot database (lacks {', '.join(missing)})")
+            raise StorageError(f"{name}: not a rosey-bot database (lacks {', '.join(missing)})")
         return version
     except sqlite3.DatabaseError as exc:
-        raise StorageError(f"{path}: not a usable SQLite database: {exc}") from None
+        raise StorageError(f"{name}: not a usable SQLite database: {exc}") from None
     finally:
         conn.close()
 
@@ -163,7 +167,7 @@ def restore(
     scratch = db_path.with_name(f".{db_path.name}.restore")
     try:
         shutil.copyfile(backup_path, scratch)
-        version = validate(scratch)
+        version = validate(scratch, label=backup_path)
         kept = _keep_current(db_path, dest_dir, keep) if db_path.exists() else None
         _replace(scratch, db_path)
     except OSError as exc:
