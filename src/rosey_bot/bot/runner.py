@@ -1,17 +1,57 @@
-"""Runs the bot's connection until asked to stop.
-
-Placeholder until the CyTube client lands (issue #3): it reports, honestly,
-that it is not connected, so /api/health answers 503 "unhealthy".
-"""
+"""Runs the bot until asked to stop: the CyTube client, the channel behaviour and the database."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from ..config import Config
 from ..state import BotState
+from ..storage import Database
+from .channel import ChannelBot
+from .client import CytubeClient
+
+log = logging.getLogger("rosey_bot.runner")
+
+FLUSH_INTERVAL = 1.0
+
+
+class Bot:
+    """The pieces wired together; ``run()`` below is what the CLI calls."""
+
+    def __init__(self, config: Config, state: BotState, db: Database):
+        self.config, self.state, self.db = config, state, db
+        self.client = CytubeClient(config, state)
+        self.channel = ChannelBot(state, db, self.client, config.bot.command_prefix)
+        self.client.handler = self.channel
+
+    async def run(self, stop: asyncio.Event) -> None:
+        flusher = asyncio.create_task(self._flush_periodically(stop))
+        try:
+            await self.client.run(stop)
+        finally:
+            flusher.cancel()
+            await asyncio.gather(flusher, return_exceptions=True)
+            self.state.set_connected(False)
+            self._flush()
+
+    async def _flush_periodically(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(FLUSH_INTERVAL)
+            self._flush()
+
+    def _flush(self) -> None:
+        try:
+            self.db.flush()
+        except Exception as exc:  # a full disk must not stop the bot; health shows the errors
+            log.error("database flush failed: %s", exc)
+            self.state.error()
 
 
 async def run(config: Config, state: BotState, stop: asyncio.Event) -> None:
     state.set_connected(False)
-    await stop.wait()
+    db = Database(config.database.path, config.database.backup_dir or None, config.database.backup_keep)
+    try:
+        await Bot(config, state, db).run(stop)
+    finally:
+        db.close()

@@ -1,0 +1,109 @@
+"""Chat commands for everyone and PM commands for moderators (SPEC §2.2)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..state import BotState
+
+MOD_RANK = 2
+CHAT_COMMANDS = ("ping", "uptime", "version", "help")
+PM_COMMANDS = ("status", "users", "stats", "say", "help")
+REFUSAL = "Sorry, only channel moderators (rank 2 and up) may use PM commands."
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days}d"] if days else []
+    if days or hours:
+        parts.append(f"{hours}h")
+    if days or hours or minutes:
+        parts.append(f"{minutes}m")
+    parts.append(f"{secs}s")
+    return " ".join(parts)
+
+
+@dataclass
+class Reply:
+    text: str
+    say: str | None = None  # a moderator's `say <text>`: also post this in the channel
+
+
+class Commands:
+    def __init__(
+        self,
+        state: BotState,
+        prefix: str,
+        users: Callable[[], dict[str, int]],
+        db_summary: Callable[[], dict],
+        db_user_stats: Callable[[str], dict | None],
+    ):
+        self.state, self.prefix = state, prefix
+        self._users, self._summary, self._user_stats = users, db_summary, db_user_stats
+
+    def chat(self, text: str) -> str | None:
+        """The answer to a chat line, or None when it is not one of our commands."""
+        if not text.startswith(self.prefix):
+            return None
+        word = text[len(self.prefix) :].split(maxsplit=1)
+        command = word[0].lower() if word else ""
+        if command == "ping":
+            return "pong"
+        if command == "uptime":
+            return f"up {format_duration(self.state.snapshot().uptime_seconds)}"
+        if command == "version":
+            return f"rosey-bot {self.state.version}"
+        if command == "help":
+            return "commands: " + " ".join(self.prefix + c for c in CHAT_COMMANDS)
+        return None
+
+    def pm(self, rank: int, text: str) -> Reply | None:
+        words = text.strip().split(maxsplit=1)
+        if not words:
+            return None
+        command, arg = words[0].lower(), (words[1] if len(words) > 1 else "")
+        if command not in PM_COMMANDS:
+            return Reply("Unknown command; PM me `help`.") if rank >= MOD_RANK else None
+        if rank < MOD_RANK:
+            return Reply(REFUSAL)
+        if command == "help":
+            return Reply("PM commands: status, users, stats [name], say <text>, help")
+        if command == "status":
+            snap = self.state.snapshot()
+            return Reply(
+                f"in {snap.channel}, {snap.user_count} users, up {format_duration(snap.uptime_seconds)}, "
+                f"{snap.requests_handled} requests, {snap.error_count} errors, version {snap.version}"
+            )
+        if command == "users":
+            names = sorted(self._users(), key=str.lower)
+            return Reply(f"{len(names)} users: " + ", ".join(names))
+        if command == "stats":
+            return Reply(self._stats(arg.strip()))
+        if not arg.strip():
+            return Reply("usage: say <text>")
+        return Reply("ok", say=arg.strip())
+
+    def _stats(self, name: str) -> str:
+        if name:
+            row = self._user_stats(name)
+            if not row:
+                return f"no statistics for {name}"
+            return (
+                f"{name}: {row['message_count']} messages, first seen {_when(row['first_seen'])}, "
+                f"last seen {_when(row['last_seen'])}"
+            )
+        summary = self._summary()
+        tables = summary.get("tables", {})
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(tables.items()))
+        return f"schema v{summary.get('schema_version')}: {counts}"
+
+
+def _when(time_ms: object) -> str:
+    if not isinstance(time_ms, int | float):
+        return "unknown"
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(time_ms / 1000))
