@@ -108,7 +108,10 @@ def backup_database(
 
 
 def backup_if_migration_pending(
-    db_path: Path | str, dest_dir: Path | str | None = None, keep: int = DEFAULT_KEEP
+    db_path: Path | str,
+    dest_dir: Path | str | None = None,
+    keep: int = DEFAULT_KEEP,
+    migrations: list[schema.Migration] = schema.MIGRATIONS,
 ) -> Path | None:
     """Take a backup when opening `db_path` would change its schema; None when nothing would change."""
     db_path = Path(db_path)
@@ -116,7 +119,7 @@ def backup_if_migration_pending(
         return None
     conn = _connect_existing(db_path)
     try:
-        if schema.user_version(conn) == 0 or not schema.pending(conn):
+        if schema.user_version(conn) == 0 or not schema.pending(conn, migrations):
             return None
         return backup_connection(conn, db_path, dest_dir, keep, tag="pre-migration")
     except sqlite3.Error as exc:
