@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -190,3 +191,18 @@ def test_restore_of_a_newer_schema_backup_is_accepted(tmp_path):
     restore(taken, target)
     assert dump(target) == dump(taken)
     assert dump(target)["user_version"] == [(SCHEMA_VERSION + 1,)]
+
+
+def test_files_made_by_root_belong_to_the_owner_of_the_state_directory(tmp_path):
+    # The CLI runs as root, the service as its own user: what root creates must stay usable by the service.
+    state = tmp_path / "state"
+    state.mkdir()
+    owner = 65534 if os.geteuid() == 0 else os.geteuid()
+    if os.geteuid() == 0:
+        os.chown(state, owner, owner)
+    with Database(state / "rosey.db") as db:
+        db.record_chat("a", "b", 1)
+        taken = db.backup()
+    kept = restore(taken, state / "rosey.db")
+    for path in (state / "rosey.db", taken.parent, taken, kept):
+        assert path.stat().st_uid == owner, path
