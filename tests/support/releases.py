@@ -1,0 +1,102 @@
+"""Real releases for the tests: the working tree, tagged in a throwaway clone, built with dpkg-buildpackage.
+
+Builds are cached under build/cache/debs/<tree>/ (the tree hash covers every
+file that goes into the package, plus the versions asked for), so a second test run
+reuses them; any change to the working tree builds afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .paths import CACHE, ROOT
+
+DEB_CACHE = CACHE / "debs"
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def working_tree_files() -> list[str]:
+    out = _git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    return sorted(f for f in out.split("\0") if f and (ROOT / f).is_file())
+
+
+# Files that cannot change what the package build produces; editing a test
+# must not force two package builds.
+NOT_IN_PACKAGE = ("tests/", "docs/", "benchmarks/", "deploy/", ".github/", ".ci/", "README.md")
+
+
+def tree_hash(files: list[str]) -> str:
+    h = hashlib.sha256()
+    for f in files:
+        if f.startswith(NOT_IN_PACKAGE):
+            continue
+        h.update(f.encode() + b"\0" + (ROOT / f).read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def build_releases(versions: list[str], patch=None, label: str = "") -> dict[str, Path]:
+    """Build rosey-bot at each version (tags vX.Y.Z on successive commits); returns version -> .deb.
+
+    ``patch(tree: Path, version: str)`` may alter the clone before a version is
+    committed (for deliberately broken releases); ``label`` names that variant
+    in the cache key.
+    """
+    files = working_tree_files()
+    key = f"{tree_hash(files)}-{'-'.join(versions)}{'-' + label if label else ''}"
+    out = DEB_CACHE / key
+    debs = {v: out / f"rosey-bot_{v}_amd64.deb" for v in versions}
+    if all(d.exists() for d in debs.values()):
+        return debs
+    shutil.rmtree(out, ignore_errors=True)
+    tmp_out = DEB_CACHE / f"{key}.tmp"
+    shutil.rmtree(tmp_out, ignore_errors=True)
+    tmp_out.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="rosey-clone-") as tmp:
+        clone = Path(tmp) / "rosey-bot"
+        clone.mkdir()
+        for f in files:
+            (clone / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, clone / f)
+        _git(clone, "init", "-q", "-b", "main")
+        for v in versions:
+            if patch:
+                patch(clone, v)
+            _git(clone, "add", "-A")
+            _git(
+                clone,
+                "-c",
+                "user.name=e2e",
+                "-c",
+                "user.email=e2e@invalid",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                f"release {v}",
+            )
+            _git(clone, "tag", f"v{v}")
+            proc = subprocess.run(
+                [str(clone / "packaging/build.sh"), str(tmp_out), str(clone)], capture_output=True, text=True
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(f"building {v} failed:\n{proc.stderr[-4000:]}")
+    tmp_out.rename(out)
+    return debs
+
+
+def publish(debs: list[Path], root: Path) -> Path:
+    """Publish into a fresh aptly repository under ``root``; returns the published tree."""
+    for deb in debs:
+        proc = subprocess.run(
+            [str(ROOT / "repo/publish.sh"), "--root", str(root), str(deb)], capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"publishing {deb.name} failed:\n{proc.stdout}\n{proc.stderr}")
+    return root / "apt"
