@@ -23,6 +23,7 @@ setup(
         "console_scripts": [
             "rosey-bot = rosey_bot.cli:main",
             "rosey-healthcheck = rosey_bot.healthcheck:main",
+            "rosey-report = rosey_bot.report:main",
         ]
     },
 )
