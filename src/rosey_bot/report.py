@@ -141,6 +141,9 @@ class Report:
 def collect(prom: Prometheus, end: float, period: int, step: int, env: str | None, job: str, target: float) -> Report:
     sel = f'job="{job}"' + (f',env="{env}"' if env else "")
     rng = f"{period}s"
+    # Subquery grid (end - period, end]: one ms short, so Prometheus 2.x (closed range)
+    # and 3.x (left-open) both give period/step points.
+    grid = f"{period * 1000 - 1}ms:{step}s"
     # 1 when the last scrape worked and said connected; 0 when it failed or said disconnected.
     connected = f"(bot_connected{{{sel}}} * up{{{sel}}}) or (up{{{sel}}} * 0)"
     instances: dict[tuple[str, str], Instance] = {}
@@ -151,9 +154,9 @@ def collect(prom: Prometheus, end: float, period: int, step: int, env: str | Non
             inst = instances.setdefault(key, Instance(*key))
             yield inst, r["metric"], float(r["value"][1])
 
-    for inst, _, v in each(f"sum_over_time(({connected})[{rng}:{step}s])"):
+    for inst, _, v in each(f"sum_over_time(({connected})[{grid}])"):
         inst.connected_steps = v
-    for inst, _, v in each(f"count_over_time(({connected})[{rng}:{step}s])"):
+    for inst, _, v in each(f"count_over_time(({connected})[{grid}])"):
         inst.observed_steps = v
     for inst, _, v in each(f"increase(bot_errors_total{{{sel}}}[{rng}])"):
         inst.errors = v
