@@ -78,6 +78,19 @@ class LogConfig:
 
 
 @dataclass(frozen=True)
+class DashboardConfig:
+    """rosey-dashboard (SPEC §6): loopback by default, reads upstreams over loopback."""
+
+    host: str = "127.0.0.1"
+    port: int = 5000
+    prometheus_url: str = "http://127.0.0.1:9090"
+    alertmanager_url: str = "http://127.0.0.1:9093"
+    bot_health_url: str = ""  # empty: derived from [health]; see Config.bot_health_url
+    dpkg_log: str = "/var/log/dpkg.log"
+    refresh_seconds: int = 15
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = ServerConfig()
     account: AccountConfig = AccountConfig()
@@ -85,7 +98,19 @@ class Config:
     health: HealthConfig = HealthConfig()
     database: DatabaseConfig = DatabaseConfig()
     log: LogConfig = LogConfig()
+    dashboard: DashboardConfig = DashboardConfig()
     path: str = ""
+
+    @property
+    def bot_health_url(self) -> str:
+        """Where the dashboard finds the bot: [dashboard] bot_health_url, else [health]'s address."""
+        if self.dashboard.bot_health_url:
+            return self.dashboard.bot_health_url.rstrip("/")
+        # A wildcard bind is still reached over loopback.
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.health.host, self.health.host)
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.health.port}"
 
     @property
     def configured(self) -> bool:
@@ -148,6 +173,10 @@ def _connect_burst(v: int) -> str | None:
     return None if 1 <= v <= 5 else "must be between 1 and 5 (the server allows 5 quick connects per IP)"
 
 
+def _refresh(v: int) -> str | None:
+    return None if 2 <= v <= 3600 else "must be between 2 and 3600"
+
+
 def _keep(v: int) -> str | None:
     return None if 1 <= v <= 1000 else "must be between 1 and 1000"
 
@@ -177,6 +206,18 @@ SCHEMA: dict[str, tuple[type, dict[str, tuple[type, Any]]]] = {
         {"path": (str, None), "backup_dir": (str, None), "backup_keep": (int, _keep)},
     ),
     "log": (LogConfig, {"level": (str, _level)}),
+    "dashboard": (
+        DashboardConfig,
+        {
+            "host": (str, None),
+            "port": (int, _port),
+            "prometheus_url": (str, _url),
+            "alertmanager_url": (str, _url),
+            "bot_health_url": (str, _url),
+            "dpkg_log": (str, None),
+            "refresh_seconds": (int, _refresh),
+        },
+    ),
 }
 
 
@@ -237,6 +278,7 @@ def parse(data: dict[str, Any], path: Path | str = "<config>") -> Config:
         health=HealthConfig(**sections.get("health", {})),
         database=DatabaseConfig(**sections.get("database", {})),
         log=LogConfig(level=log.level.upper()),
+        dashboard=DashboardConfig(**sections.get("dashboard", {})),
         path=str(path),
     )
 
