@@ -8,6 +8,7 @@ socket dies, then back off (capped exponential, full jitter) and go again.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import deque
@@ -41,6 +42,7 @@ FLOOD_NOTICE_MS = 1000.0  # noflood / spamFiltered carry no delay: assume a seco
 class Outgoing:
     to: str | None  # None: channel chat
     text: str
+    seq: int = 0
 
 
 @dataclass
@@ -62,6 +64,7 @@ class CytubeClient:
         self.connect_count = 0
         self._outbox: deque[Outgoing] = deque()
         self._unechoed: deque[tuple[float, Outgoing]] = deque()
+        self._seq = itertools.count()
         self._wake = asyncio.Event()
 
     # -- the outbox (ChannelBot's side) ---------------------------------------------
@@ -74,6 +77,7 @@ class CytubeClient:
             self._queue(Outgoing(to, chunk))
 
     def _queue(self, item: Outgoing) -> None:
+        item.seq = next(self._seq)
         if len(self._outbox) >= OUTBOX_LIMIT:
             log.warning("outbox full (%d messages); dropping the oldest", OUTBOX_LIMIT)
             self._outbox.popleft()
@@ -220,7 +224,11 @@ class CytubeClient:
         while self._unechoed and now - self._unechoed[0][0] > ECHO_WAIT:
             self._unechoed.popleft()
         if self._unechoed:
-            self._outbox.appendleft(self._unechoed.popleft()[1])
+            dropped = self._unechoed.popleft()[1]
+            at = 0  # back in the queue, in its original order
+            while at < len(self._outbox) and self._outbox[at].seq < dropped.seq:
+                at += 1
+            self._outbox.insert(at, dropped)
         self.limiter.cooldown(ms, now)
         log.info("cooldown %.0f ms from the server; now at most %.2f msg/s", ms, self.limiter.limit[1])
 

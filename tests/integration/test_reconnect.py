@@ -1,0 +1,84 @@
+"""The bot gets back into the channel on its own; /api/health goes 503 and back to 200."""
+
+import time
+
+from conftest import wait_until
+
+
+def test_server_restart(make_fake, make_bot):
+    fake = make_fake()
+    bot = make_bot(fake)
+    bot.wait_connected()
+    errors = bot.health()[1]["error_count"]
+    fake.restart(down=0.5)
+    body = bot.wait_health(200)
+    assert body["error_count"] > errors
+    assert fake.connects == 2 and len(fake.ready_clients) == 1
+
+
+def test_health_is_503_while_the_server_is_down(make_fake, make_bot):
+    fake = make_fake()
+    bot = make_bot(fake)
+    bot.wait_connected()
+    fake._call(fake._shutdown())  # down until we say so
+    body = bot.wait_health(503)
+    assert body["status"] == "unhealthy" and body["connected"] is False
+    fake._call(fake._listen())
+    bot.wait_health(200)
+
+
+def test_silent_server_is_detected_as_dead(make_fake, make_bot):
+    fake = make_fake(ping_interval_ms=200, ping_timeout_ms=300)
+    bot = make_bot(fake)
+    bot.wait_connected()
+    time.sleep(0.5)  # a few heartbeats: the bot answers them
+    assert fake.client_frames("3")
+    first = next(iter(fake.conns))
+    fake.go_silent()
+    bot.wait_health(503, timeout=5)
+    body = bot.wait_health(200, timeout=5)
+    assert body["error_count"] >= 1
+    assert first not in fake.conns  # the bot itself closed the dead connection
+    assert fake.connects == 2
+
+
+def test_kick_closes_the_socket_and_rejoins(make_fake, make_bot):
+    fake = make_fake()
+    bot = make_bot(fake)
+    bot.wait_connected()
+    fake.kick_all("bye")
+    bot.wait_health(503, timeout=5)
+    bot.wait_health(200, timeout=5)
+    wait_until(lambda: fake.closed, what="the kicked connection to end")
+    kicked = fake.closed[0]
+    assert kicked.closed_by_client is True  # the server never closes after a kick
+    assert bot.health()[1]["error_count"] >= 1
+
+
+def test_connect_rate_limit_backs_off_until_the_bucket_refills(make_fake, make_bot):
+    # Server: 1 quick connect, then one per 0.6 s. The bot believes it may do 5 quick ones.
+    fake = make_fake(connect_burst=1, connect_interval=0.6)
+    bot = make_bot(fake, **{"bot.connect_interval": 0.3})
+    bot.wait_connected()
+    fake.kick_all()
+    bot.wait_health(503, timeout=5)
+    wait_until(lambda: fake.rate_limited_connects >= 1, timeout=10, what="a rate-limited connect")
+    bot.wait_health(200, timeout=10)
+    # After "Rate limit exceeded" the bot waits for its bucket to refill instead of hammering.
+    assert fake.rate_limited_connects <= 3
+    limited_at = next(f.t for f in fake.sent if f.frame.startswith("44"))
+    next_open = min(f.t for f in fake.sent if f.frame.startswith("0{") and f.t > limited_at)
+    assert next_open - limited_at >= 0.25  # waited for its own (drained) connect bucket
+    assert bot.health()[1]["error_count"] >= 2
+
+
+def test_metrics_follow_the_connection(make_fake, make_bot):
+    fake = make_fake()
+    bot = make_bot(fake)
+    bot.wait_connected()
+    assert "bot_connected 1.0" in bot.metrics()
+    fake._call(fake._shutdown())
+    bot.wait_health(503)
+    assert "bot_connected 0.0" in bot.metrics()
+    fake._call(fake._listen())
+    bot.wait_health(200)
