@@ -172,8 +172,9 @@ def _when(ts: float) -> str:
 
 
 def _span(seconds: int) -> str:
+    # Whole days from 2d on, else hours: 24h reads better than 1d.
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
+        if seconds % size == 0 and (unit != "d" or seconds >= 2 * 86400):
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
 
