@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import urllib.parse
 
-from mon_helpers import MONITORING, RECIPIENTS, RULES, dump_yaml, get_json, load_yaml, post_json, wait_until
+from mon_helpers import MONITORING, RECIPIENTS, RULES, dump_yaml, free_port, get_json, load_yaml, post_json, wait_until
 
 ENV = "livetest"
 
@@ -144,3 +144,11 @@ def test_bot_down_inhibits_the_other_alerts_of_its_env(smtp, alertmanager):
     settle(smtp.inbox, 8)
     subjects = sorted(m.subject for m in smtp.inbox.mails)
     assert subjects == ["[FIRING] BotDown env=staging", "[FIRING] HighErrorRate env=production"]
+
+
+def test_a_target_listed_without_env_is_scraped_with_env_default(tmp_path, bot_endpoint, start_prometheus):
+    config = live_prometheus_config(tmp_path, bot_endpoint.port, free_port())
+    dump_yaml([{"targets": [f"127.0.0.1:{bot_endpoint.port}"]}], tmp_path / "monitoring" / "targets" / "test.yml")
+    prom = start_prometheus(config)
+    (series,) = wait_until(lambda: query(prom, 'bot_connected{job="rosey-bot"}'), 60, "a scrape of the bot")
+    assert series["metric"]["env"] == "default"
