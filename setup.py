@@ -24,6 +24,7 @@ setup(
             "rosey-bot = rosey_bot.cli:main",
             "rosey-healthcheck = rosey_bot.healthcheck:main",
             "rosey-report = rosey_bot.report:main",
+            "rosey-dashboard = rosey_bot.dashboard.cli:main",
         ]
     },
 )
