@@ -1,0 +1,5 @@
+"""rosey-dashboard (SPEC §6): status, charts, alerts and deployments on one read-only page."""
+
+from .app import create_app
+
+__all__ = ["create_app"]
