@@ -82,7 +82,7 @@ def prometheus_range(base_url: str, expr: str, end: float) -> list[list[float]]:
 
 
 def charts(base_url: str, now: float | None = None) -> dict:
-    end = time.time() if now is None else now
+    end = round(time.time() if now is None else now, 3)  # Prometheus works in milliseconds
     series = {name: prometheus_range(base_url, expr, end) for name, expr in CHART_QUERIES.items()}
     return {"start": end - RANGE_SECONDS, "end": end, "step": STEP_SECONDS, "series": series}
 

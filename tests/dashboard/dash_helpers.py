@@ -1,0 +1,175 @@
+"""Real upstreams for the dashboard tests and benchmark: a bot health server, Prometheus, Alertmanager.
+
+Each is a context manager that stops what it started. Process handling comes
+from the monitoring tests' helpers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+from waitress.server import create_server
+
+from rosey_bot.config import parse
+from rosey_bot.http.health import HealthServer
+from rosey_bot.http.health import create_app as create_health_app
+from rosey_bot.state import BotState
+from tests.monitoring.mon_helpers import Process, dump_yaml, free_port, get_json, tool, wait_until
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CHROMIUM = "/usr/bin/chromium"
+# Chromium on a closed network: no sandbox (root), no GPU, nothing phoning home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCRAPE_INTERVAL = "1s"  # production scrapes every 15 s; tests want points within seconds
+
+
+@contextlib.contextmanager
+def bot_server(version: str = "1.2.1", channel: str = "testchan", users: int = 7):
+    """The bot's real health/metrics code: BotState behind HealthServer on a free port."""
+    state = BotState(version, channel)
+    state.set_connected(True)
+    state.set_user_count(users)
+    for _ in range(5):
+        state.request_handled()
+    state.error()
+    server = HealthServer(create_health_app(state), "127.0.0.1", 0).start()
+    try:
+        yield SimpleNamespace(state=state, url=f"http://127.0.0.1:{server.port}", port=server.port)
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def prometheus(workdir: Path, bot_port: int):
+    """A real Prometheus scraping the bot's /api/metrics every second."""
+    cfg = {
+        "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
+        "scrape_configs": [
+            {
+                "job_name": "rosey-bot",
+                "metrics_path": "/api/metrics",
+                "static_configs": [{"targets": [f"127.0.0.1:{bot_port}"], "labels": {"env": "test"}}],
+            }
+        ],
+    }
+    config = dump_yaml(cfg, workdir / "prometheus.yml")
+    port = free_port()
+    argv = [
+        tool("prometheus"),
+        f"--config.file={config}",
+        f"--storage.tsdb.path={workdir / 'prometheus-data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    proc = Process(argv, workdir / "prometheus.log", "prometheus")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        proc.wait_ready(f"{url}/-/ready")
+        yield SimpleNamespace(url=url, port=port, proc=proc)
+    finally:
+        proc.stop()
+
+
+@contextlib.contextmanager
+def alertmanager(workdir: Path):
+    """A real Alertmanager with a receiver that delivers nowhere: the tests read its API only."""
+    config = dump_yaml({"route": {"receiver": "null"}, "receivers": [{"name": "null"}]}, workdir / "alertmanager.yml")
+    port = free_port()
+    argv = [
+        tool("prometheus-alertmanager"),
+        f"--config.file={config}",
+        f"--storage.path={workdir / 'alertmanager-data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",  # no HA gossip port
+    ]
+    proc = Process(argv, workdir / "alertmanager.log", "alertmanager")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        proc.wait_ready(f"{url}/-/ready")
+        yield SimpleNamespace(url=url, port=port, proc=proc)
+    finally:
+        proc.stop()
+
+
+def dpkg_log(workdir: Path) -> Path:
+    """The fixture log and its rotation, copied where the dashboard is told to read them."""
+    logdir = workdir / "log"
+    logdir.mkdir(exist_ok=True)
+    for name in ("dpkg.log", "dpkg.log.1"):
+        shutil.copy(FIXTURES / name, logdir / name)
+    return logdir / "dpkg.log"
+
+
+def dashboard_config(bot_url: str, prometheus_url: str, alertmanager_url: str, dpkg: Path, refresh: int = 2):
+    return parse(
+        {
+            "server": {
+                "url": "https://cytube.example.test",
+                "channel": "testchan",
+                "channel_password": "chanpw-S3CRET",
+            },
+            "dashboard": {
+                "bot_health_url": bot_url,
+                "prometheus_url": prometheus_url,
+                "alertmanager_url": alertmanager_url,
+                "dpkg_log": str(dpkg),
+                "refresh_seconds": refresh,
+            },
+        }
+    )
+
+
+def closed_url() -> str:
+    """A loopback URL nothing listens on (the port was free a moment ago)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@contextlib.contextmanager
+def serve(app):
+    """The dashboard app under waitress, as rosey-dashboard serves it, on a free loopback port."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="rosey-dashboard")
+    thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def wait_for_series(prometheus_url: str, timeout: float = 60) -> None:
+    """Until Prometheus can answer every chart query with at least one point."""
+    from rosey_bot.dashboard import upstream
+
+    def ready():
+        series = upstream.charts(prometheus_url)["series"]
+        return all(series.values())
+
+    wait_until(ready, timeout, "Prometheus to hold points for every chart query")
+
+
+def post_alert(alertmanager_url: str, name: str = "BotDown", severity: str = "critical") -> dict:
+    from tests.monitoring.mon_helpers import post_json
+
+    alert = {
+        "labels": {"alertname": name, "severity": severity, "instance": "bot1:8000", "env": "test"},
+        "annotations": {"summary": f"{name}: rosey-bot on bot1:8000 is not answering"},
+    }
+    assert post_json(f"{alertmanager_url}/api/v2/alerts", [alert]) == 200
+    wait_until(
+        lambda: any(a["labels"]["alertname"] == name for a in get_json(f"{alertmanager_url}/api/v2/alerts")),
+        30,
+        f"Alertmanager to list {name}",
+    )
+    return alert
