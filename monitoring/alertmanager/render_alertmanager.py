@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -133,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--share", type=Path, default=SHARE, help=f"package data directory (default {SHARE})")
     p.add_argument("--out", type=Path, default=OUT, help=f"rendered config (default {OUT})")
     p.add_argument("--no-check", dest="check", action="store_false", help="skip `amtool check-config`")
+    # Reload without /bin/kill (procps is not in every minimal system): SIGHUP
+    # makes Alertmanager re-read its config, sent only once the new one is in place.
+    p.add_argument("--reload-pid", type=int, metavar="PID", help="send SIGHUP to PID after rendering")
     args = p.parse_args(argv)
     try:
         values = read_mail_conf(args.mail)
@@ -140,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         template_path = args.share / "alertmanager" / "alertmanager.yml.in"
         text = render(template_path.read_text(encoding="utf-8"), values, f"{template_path} and {args.mail}")
         write(args.out, text, args.check)
+        if args.reload_pid:
+            os.kill(args.reload_pid, signal.SIGHUP)
     except MailConfError as exc:
         print(f"render-alertmanager: {exc}", file=sys.stderr)
         return 1

@@ -10,10 +10,23 @@ group_interval are shortened the same way (see the alertmanager fixture).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import urllib.parse
 
-from mon_helpers import MONITORING, RECIPIENTS, RULES, dump_yaml, free_port, get_json, load_yaml, post_json, wait_until
+from mon_helpers import (
+    MONITORING,
+    RECIPIENTS,
+    RENDERER,
+    RULES,
+    dump_yaml,
+    free_port,
+    get_json,
+    load_yaml,
+    post_json,
+    wait_until,
+)
 
 ENV = "livetest"
 
@@ -152,3 +165,24 @@ def test_a_target_listed_without_env_is_scraped_with_env_default(tmp_path, bot_e
     prom = start_prometheus(config)
     (series,) = wait_until(lambda: query(prom, 'bot_connected{job="rosey-bot"}'), 60, "a scrape of the bot")
     assert series["metric"]["env"] == "default"
+
+
+def test_reload_rerenders_and_signals_alertmanager(tmp_path, alertmanager):
+    """The drop-in's ExecReload: render, then SIGHUP the running Alertmanager; a bad mail.conf changes nothing."""
+
+    def smarthost():
+        return get_json(f"{alertmanager.url}/api/v2/status")["config"]["original"]
+
+    mail = tmp_path / "mail.conf"  # written by the fixture's render step
+    cmd = [sys.executable, str(RENDERER), "--share", str(MONITORING), "--out", str(alertmanager.config)]
+    reload = [*cmd, "--mail", str(mail), "--reload-pid", str(alertmanager.proc.proc.pid)]
+
+    mail.write_text(mail.read_text().replace("smarthost = 127.0.0.1:", "smarthost = 127.0.0.2:"))
+    assert subprocess.run(reload, capture_output=True, text=True).returncode == 0
+    wait_until(lambda: "smtp_smarthost: 127.0.0.2:" in smarthost(), 30, "Alertmanager to load the new config")
+
+    mail.write_text(mail.read_text().replace("smarthost = 127.0.0.2:", "smarthost = nohost"))
+    res = subprocess.run(reload, capture_output=True, text=True)
+    assert res.returncode == 1 and "smtp.smarthost: must be host:port" in res.stderr
+    assert "smtp_smarthost: 127.0.0.2:" in smarthost()
+    assert alertmanager.proc.proc.poll() is None
