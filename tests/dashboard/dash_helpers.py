@@ -130,6 +130,13 @@ def dashboard_config(bot_url: str, prometheus_url: str, alertmanager_url: str, d
     )
 
 
+def re_uptime():
+    """What the uptime card shows for a live bot: "5s", "3m 2s", "1h 4m", "2d 1h 0m"."""
+    import re
+
+    return re.compile(r"^\d+(d \d+h \d+m|h \d+m|m \d+s|s)$")
+
+
 def closed_url() -> str:
     """A loopback URL nothing listens on (the port was free a moment ago)."""
     return f"http://127.0.0.1:{free_port()}"
@@ -144,6 +151,8 @@ def serve(app):
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
+        # Worker threads first: a request finishing after close() would write to a closed trigger.
+        server.task_dispatcher.shutdown()
         server.close()
         thread.join(timeout=5)
 

@@ -94,7 +94,7 @@
         maintainAspectRatio: false,
         plugins: { legend: { display: false }, tooltip: { intersect: false, mode: "index" } },
         scales: {
-          x: { type: "linear", ticks: { callback: (v) => clock(v), maxTicksLimit: 7 } },
+          x: { type: "linear", ticks: { callback: (v) => clock(v), stepSize: 600000, maxTicksLimit: 7 } },
           y: { beginAtZero: true, ticks: { precision: 0 } },
         },
       },
@@ -122,6 +122,8 @@
       chart.options.scales.x.min = r.data.start * 1000;
       chart.options.scales.x.max = r.data.end * 1000;
       chart.data.datasets[0].data = data;
+      // A fresh Prometheus has only a few points at the right edge: draw them as dots.
+      chart.data.datasets[0].pointRadius = data.length < 40 ? 2.5 : 0;
       chart.update("none");
       fig.dataset.points = String(data.length);
       empty.hidden = data.length > 0;
