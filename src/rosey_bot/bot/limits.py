@@ -97,7 +97,7 @@ class OutgoingLimiter:
     def cooldown(self, ms: float, now: float) -> None:
         """The server dropped a message: pause, empty the bucket and halve our rate."""
         pause = max(ms / 1000, 1 / self._bucket.rate if self._bucket.rate else 1.0)
-        self._paused_until = max(self._paused_until, now + min(pause, 60.0))
+        self._paused_until = max(self._paused_until, now + min(pause, 10.0))
         self._penalty = min(self._penalty * 2, 64.0)
         self._recovered_at = now
         self._bucket.reshape(*self._shape(), now)
