@@ -137,6 +137,24 @@ def re_uptime():
     return re.compile(r"^\d+(d \d+h \d+m|h \d+m|m \d+s|s)$")
 
 
+def listening(proc_net_tcp: str, port: int) -> set[str]:
+    """Local addresses with a TCP socket listening on ``port``, from /proc/net/tcp{,6} text."""
+    import ipaddress
+
+    found = set()
+    for line in proc_net_tcp.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or ":" not in fields[1] or fields[3] != "0A":  # 0A: LISTEN (skips headers)
+            continue
+        addr, hexport = fields[1].split(":")
+        if int(hexport, 16) == port:
+            raw = bytes.fromhex(addr)
+            # The kernel prints each 32-bit word in host (little-endian) order.
+            words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+            found.add(str(ipaddress.ip_address(words)))
+    return found
+
+
 def closed_url() -> str:
     """A loopback URL nothing listens on (the port was free a moment ago)."""
     return f"http://127.0.0.1:{free_port()}"

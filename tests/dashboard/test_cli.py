@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import subprocess
 import sys
 from pathlib import Path
@@ -44,25 +43,12 @@ alertmanager_url = "{h.closed_url()}"
         assert get_json(f"{url}/api/deployments")["data"]["installed_version"] == "1.2.1"
         assert get_json(f"{url}/api/charts")["error"].startswith("Prometheus unreachable")
         # Bound to loopback only, as the kernel sees it.
-        assert _listening(port) == {"127.0.0.1"}
+        assert h.listening(Path("/proc/net/tcp").read_text() + Path("/proc/net/tcp6").read_text(), port) == {
+            "127.0.0.1"
+        }
     finally:
         proc.stop()
     assert proc.proc.returncode in (0, -15), proc.log_tail()
-
-
-def _listening(port: int) -> set[str]:
-    """Local addresses with a TCP socket listening on ``port`` (/proc/net/tcp and tcp6)."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            addr, hexport = local.split(":")
-            if state == "0A" and int(hexport, 16) == port:  # 0A: LISTEN
-                raw = bytes.fromhex(addr)
-                # The kernel prints each 32-bit word in host (little-endian) order.
-                words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-                found.add(str(ipaddress.ip_address(words)))
-    return found
 
 
 def test_bad_config_exits_78(tmp_path):

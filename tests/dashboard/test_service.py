@@ -1,0 +1,117 @@
+"""systemd/rosey-dashboard.service, hardening and all, under a real systemd (a systemd-nspawn container).
+
+The container gets this checkout read-only; its dev venv stands in for
+/opt/venvs/rosey-bot. Inside, a bot health server runs on 127.0.0.1:8000 and
+dpkg's log holds the fixture history; the unit must start, read the config
+through the rosey-bot group, read /var/log/dpkg.log, reach the bot over
+loopback and serve 127.0.0.1:5000.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.dashboard.dash_helpers import FIXTURES, listening
+from tests.support import container
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+UNIT = ROOT / "systemd" / "rosey-dashboard.service"
+VENV = Path(sys.prefix)
+BOT = """
+import time
+from rosey_bot.http.health import HealthServer, create_app
+from rosey_bot.state import BotState
+state = BotState("1.2.1", "svcchan")
+state.set_connected(True)
+state.set_user_count(4)
+HealthServer(create_app(state), "127.0.0.1", 8000).start()
+time.sleep(86400)
+"""
+GET = """
+import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:5000" + sys.argv[1], timeout=5).read().decode())
+"""
+CONFIG = """
+[server]
+url = "https://cytube.example.test"
+channel = "svcchan"
+channel_password = "chanpw-S3CRET"
+[account]
+name = "rosey"
+password_file = "/etc/rosey-bot/password"
+"""
+
+
+def get(box, path: str) -> str:
+    return box.run(f"python3 /run/get.py {path}").stdout
+
+
+def fetch(box, path: str) -> dict:
+    return json.loads(get(box, path))
+
+
+def wait(box, predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except (container.CommandFailed, ValueError, KeyError) as exc:
+            last = exc
+        time.sleep(0.5)
+    journal = box.run("journalctl -u rosey-dashboard --no-pager -n 40", check=False).stdout
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})\n--- journal ---\n{journal}")
+
+
+@pytest.fixture
+def box():
+    if os.geteuid() != 0:
+        pytest.fail("this test needs root (systemd-nspawn, nsenter)")
+    binds = {str(ROOT): str(ROOT), str(VENV): "/opt/venvs/rosey-bot"}
+    with container.Container(container.rootfs(), f"dash-{os.getpid()}", binds=binds) as c:
+        yield c
+
+
+def test_unit_runs_hardened_under_systemd(box):
+    box.run("addgroup --system --quiet rosey-bot")
+    box.write("/etc/rosey-bot/config.toml", CONFIG, mode="0640")
+    box.run("chgrp rosey-bot /etc/rosey-bot/config.toml")
+    box.write("/etc/rosey-bot/password", "acct-pw-S3CRET\n", mode="0600")  # root-only: must not be needed
+    box.copy_in(FIXTURES / "dpkg.log", "/var/log/dpkg.log")
+    box.copy_in(UNIT, "/etc/systemd/system/rosey-dashboard.service")
+    box.write("/run/bot.py", BOT)
+    box.write("/run/get.py", GET)
+    box.run("systemd-run --unit=fake-bot --property=Type=exec /opt/venvs/rosey-bot/bin/python /run/bot.py")
+    box.run("systemctl daemon-reload && systemctl start rosey-dashboard.service")
+
+    status = wait(box, lambda: fetch(box, "/api/status"), 60, "the dashboard to answer on 127.0.0.1:5000")
+    assert status["ok"], status
+    assert (status["data"]["channel"], status["data"]["user_count"]) == ("svcchan", 4)
+    deployments = fetch(box, "/api/deployments")
+    assert deployments["ok"], deployments
+    assert deployments["data"]["installed_version"] == "1.2.1"
+    # Prometheus is not installed in the container: reported, not fatal.
+    assert fetch(box, "/api/charts")["error"].startswith("Prometheus unreachable")
+    page = get(box, "/")
+    assert "S3CRET" not in page and "Active alerts" in page
+
+    show = box.run("systemctl show rosey-dashboard -p ActiveState -p NRestarts -p User").stdout
+    assert "ActiveState=active" in show and "NRestarts=0" in show, show
+    tables = box.run("cat /proc/net/tcp /proc/net/tcp6").stdout
+    assert listening(tables, 5000) == {"127.0.0.1"}
+    # DynamicUser: not root, not the bot's user, and not allowed to read the password file.
+    pid = box.run("systemctl show -P MainPID rosey-dashboard").stdout.strip()
+    assert box.run(f"stat -c %u /proc/{pid}").stdout.strip() not in ("0", "")
+    exposure = box.run("systemd-analyze security rosey-dashboard.service --no-pager", check=False).stdout
+    level = re.search(r"Overall exposure level for rosey-dashboard.service: ([0-9.]+)", exposure)
+    assert level and float(level.group(1)) <= 2.0, exposure[-2000:]
