@@ -15,10 +15,11 @@ tree="$stage/rosey-bot-$version"
 mkdir -p "$tree"
 git ls-files -z --cached --others --exclude-standard | (cd "$src" && xargs -0 cp --parents -t "$tree" 2>/dev/null || true)
 "$here/gen-changelog.sh" "$version" "$tree"
+# Wheels come from the hash-checked wheelhouse only (fetched once, then offline).
+wheelhouse=$("$here/wheelhouse.sh" "${ROSEY_WHEELHOUSE:-$here/../build/wheelhouse}")
 echo "build: rosey-bot $version" >&2
-# pip must use the real index or the configured wheelhouse, never a
-# machine-specific local mirror (SPEC §9).
-(cd "$tree" && env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null \
+# pip sees only the wheelhouse, never a machine-specific mirror (SPEC §9).
+(cd "$tree" && env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null ROSEY_WHEELHOUSE="$wheelhouse" \
     dpkg-buildpackage -us -uc -b --no-pre-clean >"$stage/build.log" 2>&1) || {
     tail -n 40 "$stage/build.log" >&2
     echo "build: dpkg-buildpackage failed (full log above, last 40 lines)" >&2

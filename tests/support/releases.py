@@ -8,6 +8,7 @@ reuses them; any change to the working tree builds afresh.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -16,6 +17,8 @@ from pathlib import Path
 from .paths import CACHE, ROOT
 
 DEB_CACHE = CACHE / "debs"
+# Every test build shares the checkout's wheelhouse (fetched once).
+BUILD_ENV = {**os.environ, "ROSEY_WHEELHOUSE": str(ROOT / "build" / "wheelhouse")}
 
 
 def _git(cwd: Path, *args: str) -> str:

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Fill the wheelhouse (default build/wheelhouse) with every wheel that
+# requirements.txt pins, checked against its hashes. The package build then
+# installs from it alone (pip --no-index): builds run offline and reproducibly.
+# A wheel already present and matching is not fetched again.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+dest=${1:-$here/build/wheelhouse}
+mkdir -p "$dest"
+# The real index, not a machine-specific mirror (SPEC §9).
+env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    /usr/bin/python3 -m pip download --quiet --require-hashes --no-deps --only-binary=:all: \
+    --dest "$dest" -r "$here/requirements.txt"
+echo "$dest"
