@@ -8,6 +8,7 @@ VERSION = $(shell packaging/version.sh)
 DEB = build/debs/rosey-bot_$(VERSION)_$(shell dpkg --print-architecture).deb
 
 .PHONY: release deb publish test test-deps unit e2e lint format bench deps venv lock clean
+.PHONY: fleet lint-deploy lintian provision deploy rollback audit repo-pull repo-push
 
 ## release: build the .deb of this checkout's version and publish it into build/apt
 release: deps
@@ -41,7 +42,7 @@ test: test-deps venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
 
 unit: venv
-	$(VENV)/bin/pytest $(PYTEST_ARGS) tests --ignore=tests/e2e
+	$(VENV)/bin/pytest $(PYTEST_ARGS) tests --ignore=tests/e2e --ignore=tests/fleet
 
 e2e: test-deps venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests/e2e
@@ -64,3 +65,43 @@ lock: venv
 
 clean:
 	rm -rf build/debs build/stage
+
+## --- fleet automation and CI (deploy/, .github/workflows/, SPEC §7) ---------
+## ENV=test|production picks deploy/inventories/$(ENV); VERSION=X.Y.Z a released version.
+ENV ?= test
+ANSIBLE_PLAYBOOK = ANSIBLE_CONFIG=deploy/ansible.cfg $(VENV)/bin/ansible-playbook -i deploy/inventories/$(ENV)
+version_given = $(filter command line environment,$(origin VERSION))
+
+## fleet: the Ansible tests on systemd-nspawn hosts over real SSH (root)
+fleet: test-deps venv
+	$(VENV)/bin/pytest $(PYTEST_ARGS) tests/fleet
+
+## lint-deploy: ansible-lint (production profile) and actionlint
+lint-deploy: venv
+	cd deploy && ../$(VENV)/bin/ansible-lint --profile production
+	$(VENV)/bin/actionlint
+
+## lintian: the built packages of this checkout's version, no errors and no warnings
+lintian: deb
+	lintian --fail-on error,warning build/debs/*_$(VERSION)_*.deb
+
+provision: venv
+	$(ANSIBLE_PLAYBOOK) deploy/playbooks/provision.yml $(ANSIBLE_ARGS)
+
+deploy: venv
+	@$(if $(version_given),,echo "deploy: say which version: make deploy ENV=$(ENV) VERSION=X.Y.Z" >&2; exit 2)
+	$(ANSIBLE_PLAYBOOK) deploy/playbooks/deploy.yml -e rosey_version=$(VERSION) $(ANSIBLE_ARGS)
+
+## rollback: to VERSION, or without it to each host's previous version
+rollback: venv
+	$(ANSIBLE_PLAYBOOK) deploy/playbooks/rollback.yml $(if $(version_given),-e rosey_version=$(VERSION)) $(ANSIBLE_ARGS)
+
+## audit: table of host, installed and running version; EXPECT=X.Y.Z fails unless all run it, healthy
+audit: venv
+	$(ANSIBLE_PLAYBOOK) deploy/playbooks/audit.yml $(if $(EXPECT),-e rosey_expect_version=$(EXPECT)) $(ANSIBLE_ARGS)
+
+## repo-pull / repo-push: the repository host's aptly state and published tree <-> build/ (CI's release job)
+repo-pull:
+	deploy/repo-sync.sh pull
+repo-push:
+	deploy/repo-sync.sh push

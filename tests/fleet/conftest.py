@@ -1,0 +1,170 @@
+"""The fleet: a repository host, three bot hosts with sshd, a fake CyTube server, all in network namespaces."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.support import container, releases
+from tests.support.paths import ROOT
+
+from .lab import HUB_ADDR, VENV_BIN, Ansible, Host, Lab, wait_until
+
+V1, V2, BROKEN = "1.0.0", "1.0.1", "1.0.2"
+BOT_HOSTS = (("h1", 11), ("h2", 12), ("h3", 13))
+BOT_PACKAGES = ("openssh-server", "python3-apt", "nftables")
+REPO_PACKAGES = ("nginx",)
+CHANNEL = "fleet"
+OPEN_PORT = 9100  # rosey_firewall_allowed_tcp_ports in the test inventory
+
+
+def break_readiness(tree: Path, version: str) -> None:
+    """A release that installs and answers /api/health, but whose bot can never join CyTube."""
+    path = tree / "src/rosey_bot/protocol/discovery.py"
+    text = path.read_text()
+    assert "/socketconfig/" in text, "the discovery path moved; update the fleet test's broken release"
+    path.write_text(text.replace("/socketconfig/", "/socketconfig-not-here/"))
+
+
+def password_for(host: str) -> str:
+    return f"pw-{host}-Xq7"
+
+
+@dataclass
+class Fleet:
+    lab: Lab
+    repo_root: Path
+    repo: Host
+    hosts: list[Host]
+    ansible: Ansible
+    timings_file: Path
+    broken_deb: Path
+    cytube_lines: list[str] = field(default_factory=list)
+    measured: list[tuple[str, str, str, float]] = field(default_factory=list)
+
+    @property
+    def repo_url(self) -> str:
+        return f"http://{self.repo.addr}/"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.fail("fleet tests need root (network namespaces, systemd-nspawn); run `make test` as root")
+    debs = releases.build_releases([V1, V2])
+    broken = releases.build_releases([BROKEN], patch=break_readiness, label="fleet-not-ready")[BROKEN]
+    bot_rootfs = container.rootfs(BOT_PACKAGES)
+    repo_rootfs = container.rootfs(REPO_PACKAGES)
+
+    work = tmp_path_factory.mktemp("fleet")
+    repo_root = work / "repo"
+    releases.publish([debs[V1], debs[V2]], repo_root)
+    lab = Lab(work / "lab")
+    containers: list[container.Container] = []
+    ansible: Ansible | None = None
+    try:
+        lab.create_hub()
+        repo = lab.add_host("repo", 2)
+        hosts = [lab.add_host(name, octet) for name, octet in BOT_HOSTS]
+
+        # Repository host: Debian's nginx with the project's site config, serving the published tree.
+        containers.append(lab.boot(repo, repo_rootfs, binds={str(repo_root / "apt"): "/srv/rosey-apt"}))
+        site = (ROOT / "repo/nginx/rosey-apt.conf").read_text()
+        assert "listen 127.0.0.1:8080;" in site
+        repo.container.write("/etc/nginx/sites-enabled/rosey-apt", site.replace("listen 127.0.0.1:8080;", "listen 80;"))
+        repo.container.run("rm -f /etc/nginx/sites-enabled/default && nginx -t -q && systemctl restart nginx")
+        in_release = f"http://{repo.addr}/dists/bookworm/InRelease"
+        fetch = f"import urllib.request as u; u.urlopen({in_release!r}, timeout=2).read()"
+        wait_until(
+            lambda: lab.in_hub("python3", "-c", fetch, check=False).returncode == 0, 30, "nginx serving InRelease"
+        )
+
+        # Fake CyTube on the hub's address; one registered account per host.
+        cytube_lines: list[str] = []
+        accounts = [f"--account=rosey-{h.name}:{password_for(h.name)}" for h in hosts]
+        proc = lab.spawn(
+            [str(VENV_BIN / "python"), "-m", "tests.fleet.cytube_serve", "--host", HUB_ADDR, "--channel", CHANNEL]
+            + accounts,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=lambda: cytube_lines.extend(iter(proc.stdout.readline, "")), daemon=True).start()
+        url = wait_until(
+            lambda: next((ln.split()[1] for ln in cytube_lines if ln.startswith("listening ")), None),
+            30,
+            "the fake CyTube server",
+        )
+
+        # Bot hosts: sshd with the test key; host keys from the rootfs (checked, not ignored).
+        key = work / "id_ed25519"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "fleet-test", "-f", str(key)], check=True)
+        host_key = (bot_rootfs / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()[:2]
+        known_hosts = work / "known_hosts"
+        known_hosts.write_text("".join(f"{h.addr} {' '.join(host_key)}\n" for h in hosts))
+        for h in hosts:
+            containers.append(lab.boot(h, bot_rootfs))
+            h.container.write("/root/.ssh/authorized_keys", key.with_suffix(".pub").read_text(), mode="0600")
+        for h in hosts:
+            ssh = ["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={known_hosts}"]
+            ssh += ["-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=3", f"root@{h.addr}", "true"]
+            wait_until(lambda ssh=ssh: lab.in_hub(*ssh, check=False).returncode == 0, 30, f"sshd on {h.name}")
+
+        timings = work / "timings.jsonl"
+        inventory = work / "inventory" / "hosts.yml"
+        inventory.parent.mkdir()
+        inventory.write_text(
+            json.dumps(
+                {
+                    "rosey_bots": {
+                        "hosts": {
+                            h.name: {
+                                "ansible_host": h.addr,
+                                "rosey_account_name": f"rosey-{h.name}",
+                                "rosey_account_password": password_for(h.name),
+                            }
+                            for h in hosts
+                        },
+                        "vars": {
+                            "ansible_user": "root",
+                            "rosey_env": "fleet-test",
+                            "rosey_repo_url": f"http://{repo.addr}/",
+                            "rosey_repo_keyring_src": str(repo_root / "apt/rosey-archive-keyring.gpg"),
+                            "rosey_server_url": url,
+                            "rosey_channel": CHANNEL,
+                            "rosey_bot_settings": {
+                                "response_timeout": 2.0,
+                                "reconnect_min_delay": 0.2,
+                                "reconnect_max_delay": 1.0,
+                                "connect_interval": 0.5,
+                            },
+                            "rosey_firewall_allowed_tcp_ports": [OPEN_PORT],
+                            "rosey_health_wait": 20,
+                            "rosey_timings_file": str(timings),
+                        },
+                    }
+                },
+                indent=2,
+            )
+        )
+        ansible = Ansible(lab, inventory, key, known_hosts)
+        fleet = Fleet(lab, repo_root, repo, hosts, ansible, timings, broken, cytube_lines)
+        yield fleet
+        if fleet.measured:
+            lines = ["fleet timings (seconds from install start to health gate passed, per host):"]
+            lines += [f"  {what:<40} {host:<4} {version:<8} {sec:6.2f}" for what, host, version, sec in fleet.measured]
+            print("\n" + "\n".join(lines), file=sys.stderr)
+            (ROOT / "build" / "fleet-timings.txt").write_text("\n".join(lines) + "\n")
+    finally:
+        if ansible is not None:
+            ansible.close()
+        for c in reversed(containers):
+            c.stop()
+        lab.close()

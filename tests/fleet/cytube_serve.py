@@ -1,0 +1,75 @@
+"""Run the fake CyTube server on a given address (the fleet tests start it inside their network namespace).
+
+    python -m tests.fleet.cytube_serve --host 10.231.0.1 --channel fleet --account NAME:PASSWORD ...
+
+Prints ``listening http://HOST:PORT`` once it accepts connections, then a line
+``login NAME registered|guest`` per successful login, until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fake_cytube import Behaviour, FakeCyTube  # noqa: E402
+from fake_cytube.server import ws_log  # noqa: E402
+from websockets.asyncio.server import serve  # noqa: E402
+
+
+class ReachableFakeCyTube(FakeCyTube):
+    """The fake server on an address other hosts can reach (the base class binds loopback)."""
+
+    def __init__(self, behaviour: Behaviour, host: str, port: int):
+        super().__init__(behaviour)
+        self.host, self.port = host, port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def _listen(self) -> None:
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self.port,
+            process_request=self._http,
+            ping_interval=None,
+            max_size=2**20,
+            logger=ws_log,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--host", required=True)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--channel", default="fleet")
+    p.add_argument("--account", action="append", default=[], metavar="NAME:PASSWORD")
+    args = p.parse_args()
+    accounts = {}
+    for spec in args.account:
+        name, password = spec.split(":", 1)
+        accounts[name] = (password, 2)
+    # Several hosts connect and reconnect during a rollout: no per-server connect bucket here.
+    behaviour = Behaviour(channel=args.channel, accounts=accounts, connect_limit=False)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with ReachableFakeCyTube(behaviour, args.host, args.port) as fake:
+        print(f"listening {fake.url}", flush=True)
+        seen = 0
+        while not stop.wait(0.1):
+            logins = list(fake.logins)
+            for name, guest in logins[seen:]:
+                print(f"login {name} {'guest' if guest else 'registered'}", flush=True)
+            seen = len(logins)
+
+
+if __name__ == "__main__":
+    main()
