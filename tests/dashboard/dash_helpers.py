@@ -163,7 +163,7 @@ def closed_url() -> str:
 @contextlib.contextmanager
 def serve(app):
     """The dashboard app under waitress, as rosey-dashboard serves it, on a free loopback port."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="rosey-dashboard")
+    server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="rosey-dashboard")
     thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
     thread.start()
     try:

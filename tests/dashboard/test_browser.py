@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from rosey_bot.dashboard import create_app
 from tests.dashboard import dash_helpers as h
+from tests.monitoring.mon_helpers import wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "dashboard.png"
 WAIT_MS = 30_000  # the page refreshes every 2 s in these tests; Prometheus needs a few scrapes
@@ -21,6 +22,10 @@ def card(page, name):
 def chart_points(page, name) -> int:
     # What Chart.js itself holds, not just what the server sent.
     return page.evaluate(f"window.roseyDashboard.charts[{name!r}]?.data.datasets[0].data.length ?? 0")
+
+
+def last_value(page, name) -> float:
+    return page.evaluate(f"window.roseyDashboard.charts[{name!r}]?.data.datasets[0].data.at(-1)?.y ?? 0")
 
 
 def expect_live_cards(page, users="7"):
@@ -51,6 +56,12 @@ def test_page_shows_live_data(tmp_path, tab, bot, prometheus, alertmanager, dpkg
             expect(page.locator(f"#chart-{name}")).not_to_have_attribute("data-points", "0", timeout=WAIT_MS)
             assert chart_points(page, name) > 0, name
         expect(page.locator("#charts-error")).to_be_hidden()
+        # Traffic in the bot reaches the rate charts through Prometheus.
+        for _ in range(40):
+            bot.state.request_handled()
+        bot.state.error()
+        for name in ("requests_per_minute", "errors_per_minute"):
+            wait_until(lambda n=name: last_value(page, n) > 0, 30, f"the {name} chart to rise")
 
         # The firing alert.
         alerts = page.locator("#alerts-table tbody tr")

@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from .app import create_app
 
-    serve(create_app(config), host=host, port=port, threads=4, ident="rosey-dashboard")
+    # 8 threads: each refresh of the page asks for its four API routes at once.
+    serve(create_app(config), host=host, port=port, threads=8, ident="rosey-dashboard")
     return 0
 
 

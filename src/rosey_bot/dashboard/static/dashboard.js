@@ -86,7 +86,9 @@
     const canvas = $(`#chart-${name} canvas`);
     charts[name] = new Chart(canvas, {
       type: "line",
-      data: { datasets: [{ data: [], borderColor: "#0969da", backgroundColor: "rgba(9,105,218,.12)", fill: true, pointRadius: 0, borderWidth: 2 }] },
+      data: { datasets: [{ data: [], borderColor: "#0969da", backgroundColor: "rgba(9,105,218,.12)", fill: true, borderWidth: 2,
+        // A fresh Prometheus has only a few points at the right edge: draw them as dots.
+        pointRadius: (ctx) => (ctx.dataset.data.length < 40 ? 3 : 0) }] },
       options: {
         animation: false,
         parsing: false,
@@ -94,7 +96,7 @@
         maintainAspectRatio: false,
         plugins: { legend: { display: false }, tooltip: { intersect: false, mode: "index" } },
         scales: {
-          x: { type: "linear", ticks: { callback: (v) => clock(v), stepSize: 600000, maxTicksLimit: 7 } },
+          x: { type: "linear", ticks: { callback: (v) => clock(v), stepSize: 600000, includeBounds: false, maxTicksLimit: 8 } },
           y: { beginAtZero: true, ticks: { precision: 0 } },
         },
       },
@@ -122,8 +124,6 @@
       chart.options.scales.x.min = r.data.start * 1000;
       chart.options.scales.x.max = r.data.end * 1000;
       chart.data.datasets[0].data = data;
-      // A fresh Prometheus has only a few points at the right edge: draw them as dots.
-      chart.data.datasets[0].pointRadius = data.length < 40 ? 2.5 : 0;
       chart.update("none");
       fig.dataset.points = String(data.length);
       empty.hidden = data.length > 0;
