@@ -91,12 +91,6 @@ class CytubeClient:
     # -- the connection loop ------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            wait = self.connects.wait_time(self._clock())
-            if wait > 0:
-                log.info("connect budget used up; waiting %.1fs", wait)
-                await _sleep(stop, wait)
-                continue
-            self.connects.take(self._clock())
             outcome = await _until_stopped(stop, self._connect_once())
             self._connection_lost()
             if stop.is_set() or outcome is None:
@@ -126,6 +120,13 @@ class CytubeClient:
         outcome = Outcome()
         try:
             url = await discover(cfg.server.url, cfg.server.channel, timeout)
+            # Only connects that reach the server count against its per-IP bucket;
+            # discovery failing (server down) costs nothing.
+            wait = self.connects.wait_time(self._clock())
+            if wait > 0:
+                log.info("connect budget used up; waiting %.1fs", wait)
+                await asyncio.sleep(wait)
+            self.connects.take(self._clock())
             self.connect_count += 1
             async with connect(
                 url,

@@ -1,0 +1,69 @@
+"""/api/health throughput and p99 latency under concurrent load (goal >= 1000 req/s, p99 <= 10 ms).
+
+The real bot process, connected to the fake server; a Python load generator with
+keep-alive connections on threads (the machine's cores are shared with it).
+"""
+
+import http.client
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from _fakebot import start_bot, start_fake, stop_bot
+
+CLIENTS = (4, 8)  # concurrent keep-alive clients; waitress serves with 4 threads
+SECONDS = 5.0
+
+
+def worker(port: int, until: float, latencies: list[float], errors: list[int]) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    while time.perf_counter() < until:
+        start = time.perf_counter()
+        try:
+            conn.request("GET", "/api/health")
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                errors.append(response.status)
+        except (OSError, http.client.HTTPException):
+            errors.append(0)
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            continue
+        latencies.append(time.perf_counter() - start)
+    conn.close()
+
+
+def main() -> None:
+    fake = start_fake()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, port = start_bot(fake, Path(tmp))
+        try:
+            print(f"bench_health: GET /api/health on the running bot, {SECONDS:.0f} s per run, client on the same host")
+            for clients in CLIENTS:
+                measure(port, clients)
+        finally:
+            stop_bot(proc)
+            fake.stop()
+
+
+def measure(port: int, clients: int) -> None:
+    per_thread: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[int] = []
+    until = time.perf_counter() + SECONDS
+    threads = [threading.Thread(target=worker, args=(port, until, lat, errors)) for lat in per_thread]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies = sorted(x for lat in per_thread for x in lat)
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    print(f"  {clients} clients: {len(latencies) / SECONDS:.0f} req/s (goal >= 1000), "
+          f"p50 {statistics.median(latencies) * 1000:.2f} ms, p99 {p99:.2f} ms (goal <= 10 ms), "
+          f"errors {len(errors)}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
