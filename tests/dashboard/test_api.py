@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from rosey_bot.config import ConfigError
+from rosey_bot.config import load as load_bot_config
 from rosey_bot.dashboard import create_app
 from rosey_bot.dashboard.cli import load_config
 from tests.dashboard import dash_helpers as h
@@ -132,8 +134,7 @@ def test_read_only(method, dpkg_log):
 
 def test_no_secrets_rendered(tmp_path, bot, dpkg_log):
     """channel_password and the account password never leave the server (nor are read at all)."""
-    secret_file = tmp_path / "password"
-    secret_file.write_text("acct-pw-S3CRET\n")
+    secret_file = tmp_path / "absent-password"  # the bot would fail to read it; the dashboard must not try
     config_file = tmp_path / "config.toml"
     config_file.write_text(
         f"""
@@ -151,7 +152,8 @@ alertmanager_url = "http://127.0.0.1:1"
 dpkg_log = "{dpkg_log}"
 """
     )
-    secret_file.chmod(0)  # the dashboard must not even need to read it
+    with pytest.raises(ConfigError, match="account.password_file: cannot read"):
+        load_bot_config(config_file)
     config = load_config(config_file)
     assert config.server.channel_password == "" and config.account.password == ""
     c = create_app(config).test_client()
