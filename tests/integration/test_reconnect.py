@@ -28,18 +28,18 @@ def test_health_is_503_while_the_server_is_down(make_fake, make_bot):
 
 
 def test_silent_server_is_detected_as_dead(make_fake, make_bot):
-    fake = make_fake(ping_interval_ms=200, ping_timeout_ms=300)
+    fake = make_fake(ping_interval_ms=200, ping_timeout_ms=800)
     bot = make_bot(fake)
     bot.wait_connected()
     time.sleep(0.5)  # a few heartbeats: the bot answers them
     assert fake.client_frames("3")
-    first = next(iter(fake.conns))
+    [first] = list(fake.conns)
     fake.go_silent()
     bot.wait_health(503, timeout=5)
     body = bot.wait_health(200, timeout=5)
     assert body["error_count"] >= 1
     assert first not in fake.conns  # the bot itself closed the dead connection
-    assert fake.connects == 2
+    assert fake.connects >= 2
 
 
 def test_kick_closes_the_socket_and_rejoins(make_fake, make_bot):
