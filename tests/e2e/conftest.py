@@ -1,8 +1,39 @@
+"""Shared by the end-to-end tests: one set of real releases and the cached rootfs.
+
+Releases (built once per working-tree content, cached in build/cache/debs):
+  1.0.0  this tree as it is (schema N)
+  1.1.0  plus a test-only additive migration N+1 (the rollback rule of SPEC §2.4)
+  1.2.0  a deliberately broken release: the bot exits at start-up, so its health check fails
+"""
+
 import os
 
 import pytest
 
-from tests.support import container
+from tests.support import container, releases
+
+V1, V2, BROKEN = "1.0.0", "1.1.0", "1.2.0"
+
+MIGRATION_ANCHOR = "\n]\n\nSCHEMA_VERSION = len(MIGRATIONS)"
+MIGRATION_N1 = """
+    (  # test-only N+1: a new table and a new defaulted column
+        "CREATE TABLE e2e_future (id INTEGER PRIMARY KEY, note TEXT)",
+        "ALTER TABLE users ADD COLUMN e2e_flag INTEGER NOT NULL DEFAULT 0",
+    ),"""
+BREAK_ANCHOR = "def cmd_run(args) -> int:\n"
+
+
+def _patch(tree, version):
+    if version == V2:
+        schema = tree / "src/rosey_bot/storage/schema.py"
+        text = schema.read_text()
+        assert MIGRATION_ANCHOR in text, "schema.py changed shape: update the e2e migration patch"
+        schema.write_text(text.replace(MIGRATION_ANCHOR, MIGRATION_N1 + MIGRATION_ANCHOR))
+    elif version == BROKEN:
+        cli = tree / "src/rosey_bot/cli.py"
+        text = cli.read_text()
+        assert BREAK_ANCHOR in text, "cli.py changed shape: update the e2e breaking patch"
+        cli.write_text(text.replace(BREAK_ANCHOR, BREAK_ANCHOR + '    raise SystemExit("deliberately broken")\n'))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -14,3 +45,15 @@ def _root_only():
 @pytest.fixture(scope="session")
 def base_rootfs():
     return container.rootfs()
+
+
+@pytest.fixture(scope="session")
+def release_debs():
+    """version -> .deb path of rosey-bot for V1, V2 and BROKEN."""
+    return releases.build_releases([V1, V2, BROKEN], patch=_patch, label="e2e")
+
+
+@pytest.fixture(scope="session")
+def repository(release_debs, tmp_path_factory):
+    """A signed aptly repository holding all three releases (published tree path)."""
+    return releases.publish(list(release_debs.values()), tmp_path_factory.mktemp("repo"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 import time
 
 from .container import Container
@@ -47,3 +49,41 @@ def installed_version(c: Container, package: str = "rosey-bot") -> str:
     status, _, version = row[0].split()[:3]
     assert status == "ii", f"dpkg -l shows {package} as {status!r}, not installed and configured:\n{out}"
     return version
+
+
+HEALTH_FIELDS = {
+    "status",
+    "connected",
+    "channel",
+    "uptime_seconds",
+    "version",
+    "user_count",
+    "requests_handled",
+    "error_count",
+}
+
+
+def health(c: Container, port: int = 8000) -> dict:
+    """GET /api/health from inside the container (200 or 503 both carry the JSON)."""
+    script = (
+        "import urllib.request as u, sys\n"
+        f"try: r = u.urlopen('http://127.0.0.1:{port}/api/health', timeout=3)\n"
+        "except u.HTTPError as e: r = e\n"
+        "sys.stdout.write(r.read().decode())"
+    )
+    return json.loads(c.run(f"python3 -c {shlex.quote(script)}").stdout)
+
+
+def assert_running(c: Container, version: str) -> None:
+    """The unit is active, /api/health reports ``version`` and dpkg -l agrees."""
+    state = c.run("systemctl is-active rosey-bot", check=False).stdout.strip()
+    assert state == "active", (
+        f"rosey-bot.service is {state!r} after installing {version}:\n"
+        + c.run("journalctl -u rosey-bot --no-pager -n 30", check=False).stdout
+    )
+    proc = c.run(f"rosey-healthcheck --wait 20 --expect-version {shlex.quote(version)}", check=False)
+    assert proc.returncode == 0, f"health check after installing {version}: {proc.stderr.strip()}"
+    body = health(c)
+    assert body["version"] == version, f"/api/health reports version {body['version']!r}, expected {version!r}"
+    assert set(body) == HEALTH_FIELDS
+    assert installed_version(c) == version, f"dpkg -l disagrees: expected {version}"

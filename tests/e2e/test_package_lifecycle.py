@@ -1,0 +1,184 @@
+"""Issue #4: the package behaves like a well-kept Debian package in every transition.
+
+All in booted bookworm containers with real systemd, apt and dpkg, with the
+releases of conftest.py (V1 schema N, V2 schema N+1, BROKEN fails its health check).
+"""
+
+import shlex
+
+from tests.e2e.conftest import BROKEN, V1, V2
+from tests.support import apt
+from tests.support.container import Container
+
+DB = "/var/lib/rosey-bot/rosey.db"
+# As automation runs apt: no terminal, no answers, no forced conffile choice.
+PLAIN_APT = "apt-get install -y -q"
+EDITED_CONFIG = apt.TEST_CONFIG + '\n[log]\nlevel = "DEBUG"  # edited by the operator\n'
+
+
+def write_rows(c: Container, tag: str, n: int = 25) -> None:
+    """Rows written through the product's own storage layer, as the service user."""
+    script = (
+        "import time\n"
+        "from rosey_bot.storage import Database\n"
+        f"db = Database({DB!r})\n"
+        "now = int(time.time() * 1000)\n"
+        f"for i in range({n}):\n"
+        f"    db.user_joined('user{tag}%d' % i, 1, now)\n"
+        f"    db.record_chat('user{tag}%d' % i, 'hello {tag} %d' % i, now + i)\n"
+        f"db.record_user_count({n}, now)\n"
+        "db.close()\n"
+    )
+    c.run(f"runuser -u rosey-bot -- /opt/venvs/rosey-bot/bin/python -c {shlex.quote(script)}")
+
+
+def rows(c: Container) -> dict:
+    script = (
+        "import sqlite3, json\n"
+        f"con = sqlite3.connect('file:{DB}?mode=ro', uri=True)\n"
+        "out = {t: [list(r) for r in con.execute(f'SELECT * FROM {t} ORDER BY 1')]\n"
+        "       for (t,) in con.execute(\"SELECT name FROM sqlite_master WHERE type='table' ORDER BY 1\")}\n"
+        "out['user_version'] = con.execute('PRAGMA user_version').fetchone()[0]\n"
+        "print(json.dumps(out))\n"
+    )
+    import json
+
+    return json.loads(c.run(f"python3 -c {shlex.quote(script)}").stdout)
+
+
+def plain_install(c: Container, spec: str, check: bool = True, downgrade: bool = False):
+    flags = " --allow-downgrades" if downgrade else ""
+    return c.run(f"{PLAIN_APT}{flags} {spec} </dev/null", check=check, env={"ROSEY_HEALTH_WAIT": "15"})
+
+
+def test_fresh_unconfigured_install_then_configure(repository, base_rootfs):
+    with Container(base_rootfs, "e2e-fresh", binds={str(repository): "/srv/apt"}) as c:
+        apt.add_repository(c)
+        out = plain_install(c, f"rosey-bot={V1}").stdout
+        assert "not started" in out and "server.url" in out, f"postinst should tell the operator what to do:\n{out}"
+        assert c.run("systemctl is-active rosey-bot", check=False).stdout.strip() == "inactive"
+        assert c.run("systemctl is-enabled rosey-bot").stdout.strip() == "enabled"
+        assert c.run("getent passwd rosey-bot").stdout.split(":")[6].strip() == "/usr/sbin/nologin"
+        assert c.run("stat -c '%U %a' /var/lib/rosey-bot").stdout.split() == ["rosey-bot", "750"]
+        assert apt.installed_version(c) == V1
+        # Byte-code is compiled at install, not shipped.
+        assert c.run("find /opt/venvs/rosey-bot -name '*.pyc' | head -1").stdout.strip()
+
+        c.write("/etc/rosey-bot/config.toml", apt.TEST_CONFIG)
+        c.run("rosey-bot check-config --require-server")
+        c.run("systemctl restart rosey-bot")
+        apt.assert_running(c, V1)
+
+
+def test_upgrade_downgrade_keep_rows_and_edited_config(repository, base_rootfs):
+    with Container(base_rootfs, "e2e-rollback", binds={str(repository): "/srv/apt"}) as c:
+        apt.add_repository(c)
+        plain_install(c, f"rosey-bot={V1}")
+        c.write("/etc/rosey-bot/config.toml", EDITED_CONFIG)
+        c.run("systemctl restart rosey-bot")
+        apt.assert_running(c, V1)
+        write_rows(c, "a")
+        before = rows(c)
+        assert before["user_version"] == 1 and len(before["chat_messages"]) >= 25
+
+        plain_install(c, f"rosey-bot={V2}")
+        apt.assert_running(c, V2)
+        after_upgrade = rows(c)
+        assert after_upgrade["user_version"] == 2, "V2 carries migration N+1"
+        assert "e2e_future" in after_upgrade
+        backups = c.run("ls /var/lib/rosey-bot/backups").stdout.split()
+        assert any("pre-migration" in b for b in backups), f"no backup before the schema change: {backups}"
+        for table in ("chat_messages", "user_counts"):
+            assert after_upgrade[table] == before[table]
+        write_rows(c, "b")
+
+        plain_install(c, f"rosey-bot={V1}", downgrade=True)
+        apt.assert_running(c, V1)
+        after_downgrade = rows(c)
+        # Schema-N code on the N+1 database: nothing migrated back, nothing lost, still writable.
+        assert after_downgrade["user_version"] == 2
+        for table in ("chat_messages", "user_counts", "users"):
+            assert len(after_downgrade[table]) >= len(before[table])
+        chats = {r[3] for r in after_downgrade["chat_messages"]}
+        assert {f"hello a {i}" for i in range(25)} | {f"hello b {i}" for i in range(25)} <= chats
+        write_rows(c, "c")
+        assert len(rows(c)["chat_messages"]) == len(after_downgrade["chat_messages"]) + 25
+
+        assert c.run("cat /etc/rosey-bot/config.toml").stdout == EDITED_CONFIG, "edited conffile must survive"
+
+
+def test_failing_health_check_is_reported_and_rollback_recovers(repository, base_rootfs):
+    with Container(base_rootfs, "e2e-broken", binds={str(repository): "/srv/apt"}) as c:
+        apt.add_repository(c)
+        c.write("/etc/rosey-bot/config.toml", apt.TEST_CONFIG)
+        apt.install(c, f"rosey-bot={V2}")
+        apt.assert_running(c, V2)
+
+        proc = c.run(
+            f"{PLAIN_APT} {apt.KEEP_CONFIG} rosey-bot={BROKEN} </dev/null", check=False, env={"ROSEY_HEALTH_WAIT": "10"}
+        )
+        assert proc.returncode != 0, "apt-get must fail when the new release is unhealthy"
+        output = proc.stdout + proc.stderr
+        assert f"health check FAILED for {BROKEN}" in output and "roll back with" in output, output
+        status = c.run("dpkg -l rosey-bot").stdout.splitlines()[-1].split()
+        assert status[:3] == ["iF", "rosey-bot", BROKEN], f"expected half-configured {BROKEN}: {status}"
+
+        # The documented recovery: install the previous version.
+        apt.install(c, f"rosey-bot={V2}", downgrade=True)
+        apt.assert_running(c, V2)
+
+
+def test_remove_reinstall_purge(repository, base_rootfs):
+    with Container(base_rootfs, "e2e-purge", binds={str(repository): "/srv/apt"}) as c:
+        apt.add_repository(c)
+        c.write("/etc/rosey-bot/config.toml", EDITED_CONFIG)
+        apt.install(c, f"rosey-bot={V1}")
+        apt.assert_running(c, V1)
+        write_rows(c, "r")
+
+        c.run("apt-get remove -y -q rosey-bot </dev/null")
+        assert c.run("systemctl is-active rosey-bot", check=False).stdout.strip() in ("inactive", "unknown")
+        assert c.run("dpkg -l rosey-bot").stdout.splitlines()[-1].split()[0] == "rc"
+        assert c.run("cat /etc/rosey-bot/config.toml").stdout == EDITED_CONFIG
+        assert c.run(f"test -f {DB} && getent passwd rosey-bot", check=False).returncode == 0
+        assert not c.run("find /opt/venvs -name __pycache__", check=False).stdout.strip()
+
+        apt.install(c, f"rosey-bot={V1}")
+        apt.assert_running(c, V1)
+        assert len(rows(c)["chat_messages"]) == 25, "reinstall finds the old data"
+
+        c.run("apt-get purge -y -q rosey-bot </dev/null")
+        assert "rosey-bot" not in c.run("dpkg -l | awk '{print $2}'").stdout.split()
+        for path in ("/var/lib/rosey-bot", "/etc/rosey-bot", "/opt/venvs/rosey-bot"):
+            assert c.run(f"test -e {path}", check=False).returncode != 0, f"{path} left after purge"
+        assert c.run("getent passwd rosey-bot", check=False).returncode != 0, "purge removes the user"
+
+
+def test_units_verify_and_are_hardened(repository, base_rootfs, record_property):
+    with Container(base_rootfs, "e2e-units", binds={str(repository): "/srv/apt"}) as c:
+        apt.add_repository(c)
+        c.write("/etc/rosey-bot/config.toml", apt.TEST_CONFIG)
+        apt.install(c, f"rosey-bot={V1}")
+        for unit in ("rosey-bot.service", "rosey-dashboard.service"):
+            # --man=no: minbase has no man(1); the pages' presence is checked below.
+            c.run(f"systemd-analyze verify --man=no /lib/systemd/system/{unit}")
+            out = c.run(f"systemd-analyze security --offline=true /lib/systemd/system/{unit}").stdout
+            score = float(out.strip().splitlines()[-1].split("level for")[1].split(":")[1].split()[0])
+            record_property(f"{unit}_exposure", score)
+            print(f"e2e: {unit} exposure {score}")
+            assert score <= 2.0, f"{unit} exposure {score} > 2.0:\n{out}"
+        for page in ("rosey-bot", "rosey-healthcheck", "rosey-dashboard", "rosey-report"):
+            c.run(f"test -f /usr/share/man/man1/{page}.1.gz")
+        for doc in ("README.md", "DASHBOARD.md"):
+            c.run(f"test -f /usr/share/doc/rosey-bot/{doc}")
+        # ...and both still work under that hardening.
+        apt.assert_running(c, V1)
+        assert c.run("systemctl is-active rosey-dashboard").stdout.strip() == "active"
+        poll = (
+            "import time, urllib.request as u\n"
+            "for _ in range(40):\n"
+            "    try:\n"
+            "        print(u.urlopen('http://127.0.0.1:5000/', timeout=3).status); break\n"
+            "    except OSError: time.sleep(0.25)\n"
+        )
+        assert c.run(f"python3 -c {shlex.quote(poll)}").stdout.strip() == "200", "dashboard does not answer"
