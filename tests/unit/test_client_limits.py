@@ -81,3 +81,22 @@ def test_split_message():
     parts = split_message("x" * 700)
     assert [len(p) for p in parts] == [320, 320, 60]
     assert split_message("a\nb   c") == ["a b c"]
+
+
+def test_reconnect_config_keys_are_validated():
+    import pytest
+
+    from rosey_bot.config import ConfigError, parse
+
+    cfg = parse({"bot": {"reconnect_min_delay": 0.5, "reconnect_max_delay": 30, "connect_burst": 3}})
+    assert (cfg.bot.reconnect_min_delay, cfg.bot.reconnect_max_delay, cfg.bot.connect_burst) == (0.5, 30.0, 3)
+    assert parse({}).bot.connect_interval == 10.0
+    for bad, key in (
+        ({"connect_burst": 6}, "bot.connect_burst"),
+        ({"connect_interval": 0}, "bot.connect_interval"),
+        ({"reconnect_min_delay": 5, "reconnect_max_delay": 1}, "bot.reconnect_max_delay"),
+        ({"reconnect_max_delay": "x"}, "bot.reconnect_max_delay"),
+    ):
+        with pytest.raises(ConfigError) as info:
+            parse({"bot": bad})
+        assert info.value.key == key
