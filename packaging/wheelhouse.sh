@@ -7,8 +7,12 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$here/build/wheelhouse}
 mkdir -p "$dest"
-# The real index, not a machine-specific mirror (SPEC §9).
-env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    /usr/bin/python3 -m pip download --quiet --require-hashes --no-deps --only-binary=:all: \
-    --dest "$dest" -r "$here/requirements.txt"
+download() {
+    # The real index, not a machine-specific mirror (SPEC §9).
+    env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 \
+        /usr/bin/python3 -m pip download --quiet --require-hashes --no-deps --only-binary=:all: \
+        --dest "$dest" -r "$here/requirements.txt" "$@"
+}
+# Complete already? Then stay offline (hashes are still checked).
+download --no-index --find-links "$dest" >/dev/null 2>&1 || download
 echo "$dest"

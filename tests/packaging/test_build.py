@@ -1,0 +1,67 @@
+"""Issue #4: the build itself: offline from the wheelhouse, byte-identical twice, lintian-clean.
+
+One commit of this working tree (a throwaway clone) is built twice: once
+normally, once in a network namespace with no network at all, which proves
+the build needs nothing but the wheelhouse. Both must give identical bytes.
+"""
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support import releases
+from tests.support.paths import ROOT
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("repro")
+    clone = tmp / "rosey-bot"
+    clone.mkdir()
+    for f in releases.working_tree_files():
+        (clone / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / f, clone / f)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@invalid"]
+    subprocess.run([*git, "init", "-q"], cwd=clone, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=clone, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "repro"], cwd=clone, check=True)
+    build = [str(clone / "packaging/build.sh")]
+    first = subprocess.run([*build, str(tmp / "a"), str(clone)], capture_output=True, text=True, env=releases.BUILD_ENV)
+    assert first.returncode == 0, first.stderr[-3000:]
+    # The second build runs with no network at all (a fresh, empty network namespace).
+    second = subprocess.run(
+        ["unshare", "--net", *build, str(tmp / "b"), str(clone)], capture_output=True, text=True, env=releases.BUILD_ENV
+    )
+    assert second.returncode == 0, "offline build failed:\n" + second.stderr[-3000:]
+    return sorted((tmp / "a").glob("*.deb")), sorted((tmp / "b").glob("*.deb"))
+
+
+def test_two_builds_are_byte_identical(two_builds, record_property):
+    a, b = two_builds
+    assert [p.name for p in a] == [p.name for p in b] and len(a) == 2
+    for x, y in zip(a, b, strict=True):
+        record_property(f"{x.name}_bytes", x.stat().st_size)
+        print(f"build: {x.name} {x.stat().st_size} bytes sha256 {sha256(x)[:16]}")
+        assert sha256(x) == sha256(y), f"{x.name} differs between two builds of one commit"
+
+
+def test_lintian_passes_at_warning_level(two_builds):
+    a, _ = two_builds
+    proc = subprocess.run(["lintian", "--fail-on", "error,warning", *map(str, a)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_package_depends_on_the_exact_interpreter_and_ships_no_bytecode(two_builds):
+    a, _ = two_builds
+    bot = next(p for p in a if p.name.startswith("rosey-bot_"))
+    depends = subprocess.run(["dpkg-deb", "-f", str(bot), "Depends"], capture_output=True, text=True).stdout
+    assert "python3.11" in depends.replace(" ", "").split(","), depends
+    listing = subprocess.run(["dpkg-deb", "-c", str(bot)], capture_output=True, text=True).stdout
+    assert ".pyc" not in listing and "/bin/pip" not in listing and "site-packages/setuptools/" not in listing
