@@ -16,6 +16,7 @@ from . import config as config_mod
 from .bot import runner
 from .http.health import HealthServer, create_app
 from .state import BotState
+from .storage import StorageError
 from .storage import commands as storage_commands
 from .version import installed_version
 
@@ -61,6 +62,10 @@ def cmd_run(args) -> int:
     log.info("rosey-bot %s starting for channel %s", state.version, cfg.server.channel)
     try:
         asyncio.run(_main(cfg, state))
+    except StorageError as exc:
+        # Unreadable, foreign or unmigratable database: one line, no traceback.
+        print(f"rosey-bot: database error: {cfg.database.path}: {exc}", file=sys.stderr)
+        return 1
     finally:
         server.stop()
     log.info("rosey-bot stopped")
