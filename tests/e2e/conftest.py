@@ -55,5 +55,6 @@ def release_debs():
 
 @pytest.fixture(scope="session")
 def repository(release_debs, tmp_path_factory):
-    """A signed aptly repository holding all three releases (published tree path)."""
-    return releases.publish(list(release_debs.values()), tmp_path_factory.mktemp("repo"))
+    """A signed aptly repository holding every package of the three releases (published tree path)."""
+    built = sorted(next(iter(release_debs.values())).parent.glob("*.deb"))
+    return releases.publish(built, tmp_path_factory.mktemp("repo"))

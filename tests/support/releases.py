@@ -7,6 +7,7 @@ reuses them; any change to the working tree builds afresh.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -95,11 +96,23 @@ def build_releases(versions: list[str], patch=None, label: str = "") -> dict[str
 
 
 def publish(debs: list[Path], root: Path) -> Path:
-    """Publish into a fresh aptly repository under ``root``; returns the published tree."""
+    """Publish into a fresh aptly repository under ``root``, one release (all its packages) at a time,
+    oldest first; returns the published tree."""
+    by_version: dict[str, list[Path]] = {}
     for deb in debs:
+        by_version.setdefault(deb.name.split("_")[1], []).append(deb)
+    for version in sorted(by_version, key=functools.cmp_to_key(_dpkg_cmp)):
         proc = subprocess.run(
-            [str(ROOT / "repo/publish.sh"), "--root", str(root), str(deb)], capture_output=True, text=True
+            [str(ROOT / "repo/publish.sh"), "--root", str(root), *map(str, by_version[version])],
+            capture_output=True,
+            text=True,
         )
         if proc.returncode != 0:
-            raise RuntimeError(f"publishing {deb.name} failed:\n{proc.stdout}\n{proc.stderr}")
+            raise RuntimeError(f"publishing {version} failed:\n{proc.stdout}\n{proc.stderr}")
     return root / "apt"
+
+
+def _dpkg_cmp(a: str, b: str) -> int:
+    if a == b:
+        return 0
+    return -1 if subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode == 0 else 1
