@@ -3,25 +3,50 @@
 #
 # Usage: repo/publish.sh [--root DIR] DEB...
 #   DIR (default: build) holds aptly's database (DIR/aptly), the signing
-#   keyring (DIR/gnupg, a throwaway key generated on first use unless
-#   ROSEY_SIGNING_KEY names a key already in GNUPGHOME) and the published
-#   tree (DIR/apt), which is what a web server serves.
+#   keyring (DIR/gnupg) and the published tree DIR/apt, which is what a web
+#   server serves (a symlink to DIR/trees/<generation>, see repo/lib.sh).
+#   Pass every .deb of one release at once (rosey-bot and rosey-monitoring).
+#
+# Signing key: a throwaway Ed25519 key generated on first use, unless
+#   ROSEY_SIGNING_KEY_ASC  holds (or names a file holding) the armoured secret
+#                          key(s) to import, as CI does from a secret, and/or
+#   ROSEY_SIGNING_KEY      names the key(s) in DIR/gnupg to sign with
+#                          (space or comma separated: both keys during a rotation).
 #
 # Adding a version that is already in the repository with the same content
-# is a no-op; with different content it is refused. Every release gets its
-# own snapshot; publishing switches the published tree to it.
+# is a no-op; with different content it is refused, as is a withdrawn
+# version. Every release gets its own snapshot (rosey-bot-<version>); the new
+# tree is published, signed and verified beside the served one, then the
+# served symlink is switched to it in one rename: killed at any point, the
+# served tree stays whole.
 set -eu
 root=build
-if [ "${1:-}" = --root ]; then root=$2; shift 2; fi
-[ $# -ge 1 ] || { echo "usage: $0 [--root DIR] DEB..." >&2; exit 2; }
+if [ "${1:-}" = --root ]; then
+    root=$2
+    shift 2
+fi
+[ $# -ge 1 ] || {
+    echo "usage: $0 [--root DIR] DEB..." >&2
+    exit 2
+}
 mkdir -p "$root"
 root=$(cd "$root" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 repo_init
+# Check every file before adding any, so a refused release adds nothing.
+release=""
 for deb in "$@"; do
-    pkg=$(dpkg-deb -f "$deb" Package); ver=$(dpkg-deb -f "$deb" Version); arch=$(dpkg-deb -f "$deb" Architecture)
+    pkg=$(dpkg-deb -f "$deb" Package)
+    ver=$(dpkg-deb -f "$deb" Version)
+    arch=$(dpkg-deb -f "$deb" Architecture)
+    # The snapshot is named after the release: rosey-bot's version if it is
+    # among the files, else the first package's name and version.
+    if [ "$pkg" = rosey-bot ] || [ -z "$release" ]; then release="$pkg-$ver"; fi
+    if is_withdrawn "$ver" && [ "$pkg" != "$KEYRING_PACKAGE" ]; then
+        die "REFUSED: $pkg $ver was withdrawn; release a new version instead"
+    fi
     have=$(aptly_ repo search "$REPO" "Name (= $pkg), \$Version (= $ver), \$Architecture (= $arch)" 2>/dev/null || true)
     if [ -n "$have" ]; then
         stored=$(aptly_ package show -with-files=false "$have" | sed -n 's/^SHA256: //p')
@@ -31,11 +56,18 @@ for deb in "$@"; do
             echo "publish: (stored sha256 $stored, new $new); release a new version instead" >&2
             exit 1
         fi
+    fi
+done
+for deb in "$@"; do
+    pkg=$(dpkg-deb -f "$deb" Package)
+    ver=$(dpkg-deb -f "$deb" Version)
+    arch=$(dpkg-deb -f "$deb" Architecture)
+    if [ -n "$(aptly_ repo search "$REPO" "Name (= $pkg), \$Version (= $ver), \$Architecture (= $arch)" 2>/dev/null || true)" ]; then
         echo "publish: $pkg $ver ($arch) already in the repository, unchanged"
     else
         aptly_ repo add "$REPO" "$deb" >/dev/null
         echo "publish: added $pkg $ver ($arch)"
     fi
 done
-snapshot_and_publish "$ver"
+publish_repo "$release"
 print_sources
