@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,7 +104,8 @@ class Lab:
             f"{self.tag}-{host.name}",
             binds=binds,
             private_network=False,
-            extra_args=(f"--network-namespace-path=/run/netns/{host.netns}",),
+            # The namespace is the container's own: let it manage it (nftables), as --private-network would.
+            extra_args=(f"--network-namespace-path=/run/netns/{host.netns}", "--capability=CAP_NET_ADMIN"),
         )
         host.container = c
         c.start()
@@ -146,8 +149,8 @@ class Ansible:
 
     def __init__(self, lab: Lab, inventory: Path, key: Path, known_hosts: Path):
         self.lab, self.inventory = lab, inventory
-        self.control_dir = lab.workdir / "ssh-control"
-        self.control_dir.mkdir(exist_ok=True)
+        # A short path: a unix socket path has at most 108 bytes, and ssh appends 17 to %C's 40.
+        self.control_dir = Path(tempfile.mkdtemp(prefix="rfl-ssh-", dir="/tmp"))
         self.log_dir = lab.workdir / "ansible-logs"
         self.log_dir.mkdir(exist_ok=True)
         self.runs = 0
@@ -201,6 +204,7 @@ class Ansible:
         """End the SSH control masters (ControlPersist) this run left behind."""
         for sock in self.control_dir.iterdir():
             self.lab.in_hub("ssh", "-o", f"ControlPath={sock}", "-O", "exit", "unused", check=False, timeout=20)
+        shutil.rmtree(self.control_dir, ignore_errors=True)
 
 
 def read_timings(path: Path) -> list[dict]:
