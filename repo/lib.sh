@@ -108,15 +108,15 @@ gen_of() {
 forget_unfinished() {
     # A publish killed half-way leaves an unserved tree (and perhaps an aptly
     # publication) behind; only the served tree and the one before it stay.
-    keep=" $(gen_of "$PUBLISHED") $(gen_of "$PREVIOUS") "
+    keep_gens=" $(gen_of "$PUBLISHED") $(gen_of "$PREVIOUS") "
     aptly_ publish list -raw 2>/dev/null | while read -r endpoint dist; do
         prefix=${endpoint#filesystem:local:}
-        case "$keep" in *" $prefix "*) continue ;; esac
+        case "$keep_gens" in *" $prefix "*) continue ;; esac
         aptly_ publish drop -force-drop -skip-cleanup "$dist" "$endpoint" >/dev/null
     done
     for dir in "$TREES"/gen-*; do
         [ -e "$dir" ] || continue
-        case "$keep" in *" ${dir##*/} "*) continue ;; esac
+        case "$keep_gens" in *" ${dir##*/} "*) continue ;; esac
         rm -rf "$dir"
     done
     rm -f "$root/apt.new"
@@ -124,7 +124,7 @@ forget_unfinished() {
 
 package_list() {
     # "name_version_arch" lines of a repo ($1 = repo) or snapshot ($1 = snapshot).
-    aptly_ "$1" show -with-packages "$2" | sed -n '/^Packages:/,$ { /^  /s/^ *//p }' | sort
+    aptly_ "$1" search "$2" 2>/dev/null | sort
 }
 
 served_snapshot() {
@@ -233,6 +233,31 @@ publish_repo() {
         return
     fi
     publish_snapshot "$(snapshot_for "$1")"
+}
+
+sort_desc() {
+    # Debian version order (dpkg's, not sort -V: 1.0~rc1 < 1.0), newest first.
+    sorted=""
+    for v in "$@"; do
+        out=""
+        placed=""
+        for s in $sorted; do
+            if [ -z "$placed" ] && dpkg --compare-versions "$v" gt "$s"; then
+                out="$out $v"
+                placed=1
+            fi
+            out="$out $s"
+        done
+        [ -n "$placed" ] || out="$out $v"
+        sorted=$out
+    done
+    echo $sorted
+}
+
+offered_versions() {
+    # rosey-bot versions the repository offers, newest first.
+    # shellcheck disable=SC2046
+    sort_desc $(aptly_ repo search "$REPO" 'Name (= rosey-bot)' 2>/dev/null | sed 's/^rosey-bot_\([^_]*\)_.*/\1/' | sort -u)
 }
 
 is_withdrawn() { [ -f "$WITHDRAWN" ] && grep -qxF "$1" "$WITHDRAWN"; }
