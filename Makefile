@@ -56,6 +56,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 bench: venv
+	@packaging/build-deps.sh bench
 	@for b in benchmarks/bench_*.py; do $(VENV)/bin/python $$b || exit 1; done
 
 ## lock: re-pin runtime dependencies with hashes
