@@ -10,14 +10,16 @@ DEB = build/debs/rosey-bot_$(VERSION)_$(shell dpkg --print-architecture).deb
 .PHONY: release deb publish test test-deps unit e2e lint format bench deps venv lock clean
 .PHONY: fleet lint-deploy lintian provision deploy rollback audit repo-pull repo-push
 
-## release: build the .deb of this checkout's version and publish it into build/apt
+## release: build the .debs of this checkout's version and publish them (and the keyring package) into build/apt
 release: deps
 	@if [ -f "$(DEB)" ] && aptly -config=build/aptly.conf repo search rosey-bot 'Name (= rosey-bot), $$Version (= $(VERSION))' >/dev/null 2>&1; then \
 		echo "release: rosey-bot $(VERSION) is already built and published; tag a new version to release again"; \
-		repo/publish.sh "$(DEB)"; \
+		repo/publish.sh build/debs/*_$(VERSION)_*.deb; \
 	else \
-		packaging/build.sh build/debs >/dev/null && repo/publish.sh "$(DEB)"; \
+		packaging/build.sh build/debs >/dev/null && repo/publish.sh build/debs/*_$(VERSION)_*.deb; \
 	fi
+	@# the keyring package servers install first (rebuilt only when keys or ROSEY_REPO_URI change)
+	@repo/build-keyring.sh
 
 deb: deps
 	packaging/build.sh build/debs
