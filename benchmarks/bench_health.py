@@ -5,7 +5,10 @@ keep-alive connections on threads (the machine's cores are shared with it).
 """
 
 import http.client
+import re
+import shutil
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -44,6 +47,7 @@ def main() -> None:
             print(f"bench_health: GET /api/health on the running bot, {SECONDS:.0f} s per run, client on the same host")
             for clients in CLIENTS:
                 measure(port, clients)
+            measure_wrk(port)
         finally:
             stop_bot(proc)
             fake.stop()
@@ -63,6 +67,25 @@ def measure(port: int, clients: int) -> None:
     print(f"  {clients} clients: {len(latencies) / SECONDS:.0f} req/s (goal >= 1000), "
           f"p50 {statistics.median(latencies) * 1000:.2f} ms, p99 {p99:.2f} ms (goal <= 10 ms), "
           f"errors {len(errors)}")  # fmt: skip
+
+
+def measure_wrk(port: int) -> None:
+    """The same load from wrk (C, epoll): the Python client above competes for the
+    same two cores and its own GIL, so this is the fairer server-side figure."""
+    if not shutil.which("wrk"):
+        print("  wrk: not installed (make bench installs it); no wrk figure")
+        return
+    for conns in CLIENTS:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{conns}", f"-d{SECONDS:.0f}s", "--latency", f"http://127.0.0.1:{port}/api/health"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rate = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
+        p50 = re.search(r"\s50%\s+(\S+)", out).group(1)
+        p99 = re.search(r"\s99%\s+(\S+)", out).group(1)
+        print(f"  wrk, {conns} connections: {float(rate):.0f} req/s, p50 {p50}, p99 {p99}")
 
 
 if __name__ == "__main__":
