@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
         --root) root=$2; shift 2 ;;
         --keep) keep=$2; shift 2 ;;
         --deployed) deployed="$deployed $2"; shift 2 ;;
-        --deployed-file) deployed="$deployed $(sed 's/#.*//' "$2")"; shift 2 ;;
+        --deployed-file) deployed="$deployed $(sed 's/#.*//' "$2" | tr '\n' ' ')"; shift 2 ;;
         --dry-run) dry_run=1; shift ;;
         *) echo "usage: $0 [--root DIR] --keep N [--deployed VERSION]... [--deployed-file FILE] [--dry-run]" >&2; exit 2 ;;
     esac
