@@ -69,7 +69,9 @@ if [ -n "$latest" ] && [ -z "$version" ]; then
         dpkg-deb -x "$published" "$work/published"
         if cmp -s "$work/published/usr/share/keyrings/rosey-archive-keyring.gpg" "$work/rosey-archive-keyring.gpg" &&
             cmp -s "$work/published/etc/apt/sources.list.d/rosey.sources" "$work/rosey.sources"; then
-            cp "$published" "$out/${KEYRING_PACKAGE}_${latest}_all.deb"
+            # aptly may have hard-linked our earlier output into its pool.
+            [ "$published" -ef "$out/${KEYRING_PACKAGE}_${latest}_all.deb" ] ||
+                cp "$published" "$out/${KEYRING_PACKAGE}_${latest}_all.deb"
             say "$KEYRING_PACKAGE $latest already ships these keys and $uri: $out/${KEYRING_PACKAGE}_${latest}_all.deb"
             exit 0
         fi
