@@ -10,9 +10,7 @@ from tests.support.paths import ROOT
 REPO = ROOT / "repo"
 
 
-def make_deb(
-    dest: Path, version: str, payload: str = "x", package: str = "rosey-bot", arch: str = "amd64"
-) -> Path:
+def make_deb(dest: Path, version: str, payload: str = "x", package: str = "rosey-bot", arch: str = "amd64") -> Path:
     """A small but real .deb (dpkg-deb), enough to exercise the repository tooling fast."""
     out = dest / f"{package}_{version}_{arch}-{abs(hash(payload))}.deb"
     if out.exists():  # the same package asked for again

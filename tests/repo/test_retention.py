@@ -40,7 +40,8 @@ def test_prune_keeps_last_n_and_deployed_and_removes_the_rest_everywhere(tmp_pat
     assert not (root / "apt-previous").exists() and len(list((root / "trees").iterdir())) == 1
     # Prune is idempotent.
     before = tree_state(root)
-    assert "nothing to prune" in run_script("prune.sh", root, "--keep", "2", "--deployed", "1.1.0", "--deployed", "1.2.0").stdout
+    again = run_script("prune.sh", root, "--keep", "2", "--deployed", "1.1.0", "--deployed", "1.2.0")
+    assert "nothing to prune" in again.stdout
     assert tree_state(root) == before
 
 
