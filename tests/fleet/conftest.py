@@ -75,10 +75,13 @@ def fleet(tmp_path_factory):
         hosts = [lab.add_host(name, octet) for name, octet in BOT_HOSTS]
 
         # Repository host: Debian's nginx with the project's site config, serving the published tree.
-        containers.append(lab.boot(repo, repo_rootfs, binds={str(repo_root / "apt"): "/srv/rosey-apt"}))
+        # publish.sh switches <root>/apt, a symlink into <root>/trees/: serve through the whole root.
+        containers.append(lab.boot(repo, repo_rootfs, binds={str(repo_root): "/srv/rosey"}))
         site = (ROOT / "repo/nginx/rosey-apt.conf").read_text()
-        assert "listen 127.0.0.1:8080;" in site
-        repo.container.write("/etc/nginx/sites-enabled/rosey-apt", site.replace("listen 127.0.0.1:8080;", "listen 80;"))
+        assert "listen 127.0.0.1:8080;" in site and "root /srv/rosey-apt;" in site
+        site = site.replace("listen 127.0.0.1:8080;", "listen 80;")
+        site = site.replace("root /srv/rosey-apt;", "root /srv/rosey/apt;")
+        repo.container.write("/etc/nginx/sites-enabled/rosey-apt", site)
         repo.container.run("rm -f /etc/nginx/sites-enabled/default && nginx -t -q && systemctl restart nginx")
         in_release = f"http://{repo.addr}/dists/bookworm/InRelease"
         fetch = f"import urllib.request as u; u.urlopen({in_release!r}, timeout=2).read()"

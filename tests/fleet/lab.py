@@ -190,7 +190,10 @@ class Ansible:
             str(ROOT / "deploy" / "playbooks" / name),
             *extra,
         ]
+        start = time.monotonic()
         proc = subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=timeout)
+        took = time.monotonic() - start
+        print(f"fleet: ansible-playbook {name} {shlex.join(extra)} took {took:.1f} s (exit {proc.returncode})")
         log = self.log_dir / f"{self.runs:02d}-{name}.log"
         log.write_text(f"$ {shlex.join(argv)}\n{proc.stdout}\n--- stderr ---\n{proc.stderr}")
         if check and proc.returncode != 0:

@@ -106,6 +106,16 @@ def test_deploy_v1_makes_every_host_healthy(fleet):
         wait_until(lambda h=h: f"login rosey-{h.name} registered\n" in fleet.cytube_lines, 10, f"{h.name}'s login")
 
 
+def test_provision_on_a_running_fleet_restarts_the_bot_behind_the_gate(fleet):
+    before = {h.name: invocation(h.container) for h in fleet.hosts}
+    proc = fleet.ansible.playbook("provision.yml", "-e", "rosey_log_level=DEBUG")
+    assert "RUNNING HANDLER [rosey : Check rosey-bot is ready after the restart]" in proc.stdout
+    for h in fleet.hosts:
+        assert 'level = "DEBUG"' in h.container.run("cat /etc/rosey-bot/config.toml").stdout
+        assert invocation(h.container) != before[h.name], f"{h.name}: the bot was not restarted"
+    assert_ready_on(fleet, V1)
+
+
 def test_deploy_v2_rolls_through_the_hosts(fleet):
     proc, timed = run_timed(fleet, f"deploy {V2} (upgrade)", "deploy.yml", "-e", f"rosey_version={V2}")
     assert_ready_on(fleet, V2)
