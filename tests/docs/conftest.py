@@ -1,0 +1,28 @@
+"""Fixtures of the documentation tests.
+
+The container tests reuse the end-to-end releases of tests/e2e/conftest.py (built once, cached in
+build/cache/debs): V1 1.0.0, V2 1.1.0 (one more additive migration) and BROKEN 1.2.0.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.e2e.conftest import BROKEN, base_rootfs, release_debs, repository  # noqa: F401 (fixtures reused)
+from tests.support import releases
+
+
+@pytest.fixture
+def root_only():
+    if os.geteuid() != 0:
+        pytest.fail("the documentation's container tests need root (systemd-nspawn, network namespaces)")
+
+
+@pytest.fixture(scope="session")
+def good_repository(release_debs, tmp_path_factory):  # noqa: F811
+    """A signed repository offering what a new user should get: the good releases only (no BROKEN)."""
+    built = sorted(next(iter(release_debs.values())).parent.glob("*.deb"))
+    good = [deb for deb in built if deb.name.split("_")[1] != BROKEN]
+    return releases.publish(good, tmp_path_factory.mktemp("good-repo"))

@@ -1,0 +1,96 @@
+"""Issue #9, tried as a new user would: docs/DEPLOYMENT.md's "Manual install on one server", as written,
+on a fresh Debian 12 server (a booted container) leads to a healthy bot installed from the repository.
+
+The section's ```sh blocks run in order as one `sh -e` script (one shell session, as the section asks;
+a failing command stops the run). The only change: the values of the four variables its first block
+sets (REPO_URL, REPO_FINGERPRINT, CYTUBE_URL, CHANNEL) become the test's repository (served over HTTP),
+its key's real fingerprint, and the fake CyTube server's address and channel.
+
+The fresh server is the tests' bookworm rootfs plus curl and gpg (the section's `apt-get install -y curl
+gpg` finds them installed: the containers reach no Debian mirror).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from tests.docs import doccommands as dc
+from tests.docs.netlab import private_net
+from tests.e2e.conftest import V2
+from tests.support import apt, container
+from tests.support.container import Container
+from tests.support.paths import ROOT
+
+DEPLOYMENT = ROOT / "docs/DEPLOYMENT.md"
+SECTION = "Manual install on one server"
+VARIABLES = ("REPO_URL", "REPO_FINGERPRINT", "CYTUBE_URL", "CHANNEL")
+
+
+def section_script(values: dict[str, str], upto: int | None = None) -> str:
+    blocks = dc.blocks_of_section(DEPLOYMENT, SECTION)
+    assert len(blocks) >= 4, f"{SECTION!r} has {len(blocks)} sh blocks"
+    first = blocks[0]
+    for var, value in values.items():
+        first, n = re.subn(rf"^{var}=.*$", f"{var}={value}", first, flags=re.M)
+        assert n == 1, f"the first block of {SECTION!r} must set {var} once (found {n})"
+    return "set -e\n" + "\n".join([first, *blocks[1:upto]])
+
+
+def fingerprints(keyring) -> list[str]:
+    out = subprocess.run(
+        ["gpg", "--show-keys", "--with-colons", str(keyring)], capture_output=True, text=True, check=True
+    ).stdout
+    return [line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:")]
+
+
+@pytest.fixture(scope="module")
+def fresh_server_rootfs():
+    return container.rootfs(("curl", "gpg"))
+
+
+def test_manual_install_from_deployment_md(root_only, good_repository, fresh_server_rootfs, tmp_path):
+    fpr = fingerprints(good_repository / "rosey-archive-keyring.gpg")[0]
+    with private_net(good_repository, tmp_path) as net:
+        values = {"REPO_URL": net.repo_url, "REPO_FINGERPRINT": fpr, "CYTUBE_URL": net.cytube_url}
+        values["CHANNEL"] = net.channel
+        with Container(fresh_server_rootfs, "docs-newuser", private_network=False, extra_args=net.nspawn_args) as c:
+            assert c.run("dpkg -s rosey-bot", check=False).returncode != 0, "not a fresh server"
+            out = c.run(section_script(values), timeout=600).stdout
+
+            # Healthy, in its channel, on the newest release the repository offers.
+            assert "rosey-healthcheck: ok" in out, out[-2000:]
+            assert apt.installed_version(c) == V2
+            assert c.run("systemctl is-active rosey-bot", check=False).stdout.strip() == "active"
+            body = apt.health(c)
+            assert body["status"] == "healthy" and body["connected"] is True, body
+            assert body["channel"] == net.channel and body["version"] == V2, body
+            # Installed from the repository over HTTP, trusted through Signed-By (no apt-key).
+            policy = c.run("apt-cache policy rosey-bot").stdout
+            installed = re.search(rf"\*\*\* {re.escape(V2)} \d+\n((?:\s+\d+ .*\n?)+)", policy)
+            assert installed and net.repo_url in installed.group(1), policy
+            assert re.search(rf'"GET /pool/\S*/rosey-bot_{re.escape(V2)}_amd64\.deb HTTP', net.http_log.read_text())
+            sources = c.run("cat /etc/apt/sources.list.d/rosey.sources").stdout
+            assert f"URIs: {net.repo_url}" in sources
+            assert "Signed-By: /usr/share/keyrings/rosey-archive-keyring.gpg" in sources
+            assert c.run("test -e /etc/apt/trusted.gpg", check=False).returncode != 0
+            # The operator's settings are in the conffile, with the shipped comments kept.
+            config = c.run("cat /etc/rosey-bot/config.toml").stdout
+            assert f'url = "{net.cytube_url}"' in config and f'channel = "{net.channel}"' in config
+            assert "# CyTube base URL" in config
+
+
+def test_manual_install_refuses_a_key_with_another_fingerprint(
+    root_only, good_repository, fresh_server_rootfs, tmp_path
+):
+    """The fingerprint check is real: with the wrong fingerprint the key is not trusted and nothing installs."""
+    with private_net(good_repository, tmp_path) as net:
+        values = {"REPO_URL": net.repo_url, "REPO_FINGERPRINT": "0123456789ABCDEF0123456789ABCDEF01234567"}
+        values |= {"CYTUBE_URL": net.cytube_url, "CHANNEL": net.channel}
+        with Container(fresh_server_rootfs, "docs-wrongkey", private_network=False, extra_args=net.nspawn_args) as c:
+            proc = c.run(section_script(values, upto=3), check=False, timeout=300)
+            assert proc.returncode != 0, "the install went on with an unverified key"
+            assert c.run("test -e /usr/share/keyrings/rosey-archive-keyring.gpg", check=False).returncode != 0
+            assert c.run("dpkg -s rosey-bot", check=False).returncode != 0
