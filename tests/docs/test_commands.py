@@ -5,6 +5,7 @@ The extraction convention and what is checked are described in tests/docs/doccom
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -150,3 +151,30 @@ def test_section_blocks_are_found_in_order(tmp_path):
     assert dc.blocks_of_section(doc, "B") == ["three"]
     with pytest.raises(LookupError):
         dc.blocks_of_section(doc, "C")
+
+
+def _shell_lines(block: str) -> list[str]:
+    """The block's lines (heredoc bodies included), comments dropped, assigned values elided."""
+    lines = []
+    for line in block.splitlines():
+        line = dc._without_comment(line).strip()
+        if m := re.match(r"^([A-Za-z_]\w*)=", line):
+            line = m.group(1) + "=..."  # values of the variables the reader sets are examples
+        if line:
+            lines.append(line)
+    return lines
+
+
+def test_readme_set_up_is_two_commands_and_quick_start_agrees_with_deployment():
+    readme = dc.ROOT / "README.md"
+    assert dc.blocks_of_section(readme, "Set-up (Debian 12, as root)") == ["make release\nmake test"]
+    build, server = dc.blocks_of_section(readme, "Quick start on a server")
+    assert _shell_lines(build) == ["make release", "gpg --show-keys build/apt/rosey-archive-keyring.gpg"]
+    manual = dc.blocks_of_section(dc.ROOT / "docs/DEPLOYMENT.md", "Manual install on one server")
+    deployment = {line for block in manual for line in _shell_lines(block)}
+    # The one difference allowed: the quick start edits by hand what DEPLOYMENT's sed line writes.
+    differing = [line for line in _shell_lines(server) if line not in deployment]
+    assert differing == ["editor /etc/rosey-bot/config.toml"], (
+        f"README's quick start says what DEPLOYMENT.md's manual install does not: {differing}"
+    )
+    assert any(line.startswith("sed -i") and "/etc/rosey-bot/config.toml" in line for line in deployment)
