@@ -665,7 +665,8 @@ def which(tool: str) -> str | None:
     root = container.rootfs((package,))
     for d in SYSTEM_PATH.split(":"):
         candidate = root / d.lstrip("/") / tool
-        if candidate.exists() and os.access(candidate, os.X_OK):
+        # an alternatives symlink (editor -> /etc/alternatives/...) points into the rootfs, not here
+        if candidate.is_symlink() or (candidate.exists() and os.access(candidate, os.X_OK)):
             return str(candidate)
     return None
 

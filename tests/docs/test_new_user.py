@@ -24,6 +24,8 @@ from tests.support import apt, container
 from tests.support.container import Container
 from tests.support.paths import ROOT
 
+pytestmark = pytest.mark.e2e
+
 DEPLOYMENT = ROOT / "docs/DEPLOYMENT.md"
 SECTION = "Manual install on one server"
 VARIABLES = ("REPO_URL", "REPO_FINGERPRINT", "CYTUBE_URL", "CHANNEL")

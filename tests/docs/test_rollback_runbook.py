@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 import shlex
 
+import pytest
+
 from tests.docs import doccommands as dc
 from tests.docs.netlab import private_net
 from tests.e2e.conftest import V1, V2
@@ -23,6 +25,8 @@ from tests.e2e.test_package_lifecycle import rows, write_rows
 from tests.support import apt
 from tests.support.container import Container
 from tests.support.paths import ROOT
+
+pytestmark = pytest.mark.e2e
 
 RUNBOOK = ROOT / "docs/ROLLBACK-RUNBOOK.md"
 DB = "/var/lib/rosey-bot/rosey.db"
