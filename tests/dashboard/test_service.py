@@ -1,10 +1,10 @@
 """systemd/rosey-dashboard.service, hardening and all, under a real systemd (a systemd-nspawn container).
 
-The container gets this checkout read-only; its dev venv stands in for
-/opt/venvs/rosey-bot. Inside, a bot health server runs on 127.0.0.1:8000 and
-dpkg's log holds the fixture history; the unit must start, read the config
-through the rosey-bot group, read /var/log/dpkg.log, reach the bot over
-loopback and serve 127.0.0.1:5000.
+The real rosey-bot package (release V1 of tests/e2e/conftest.py) is installed
+from the signed test repository; the bot runs (it cannot reach CyTube from the
+container, so it reports itself unhealthy) and dpkg's log holds the fixture
+history. The unit must start, read the config through the rosey-bot group,
+read /var/log/dpkg.log, reach the bot over loopback and serve 127.0.0.1:5000.
 """
 
 from __future__ import annotations
@@ -12,29 +12,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.dashboard.dash_helpers import FIXTURES, listening
-from tests.support import container
+from tests.e2e.conftest import V1, base_rootfs, release_debs, repository  # noqa: F401 (fixtures reused)
+from tests.support import apt, container
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-UNIT = ROOT / "systemd" / "rosey-dashboard.service"
-VENV = Path(sys.prefix)
-BOT = """
-import time
-from rosey_bot.http.health import HealthServer, create_app
-from rosey_bot.state import BotState
-state = BotState("1.2.1", "svcchan")
-state.set_connected(True)
-state.set_user_count(4)
-HealthServer(create_app(state), "127.0.0.1", 8000).start()
-time.sleep(86400)
-"""
 GET = """
 import sys, urllib.request
 sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:5000" + sys.argv[1], timeout=5).read().decode())
@@ -74,29 +62,28 @@ def wait(box, predicate, timeout: float, what: str):
 
 
 @pytest.fixture
-def box():
+def box(repository, base_rootfs):  # noqa: F811 (the reused fixtures)
     if os.geteuid() != 0:
         pytest.fail("this test needs root (systemd-nspawn, nsenter)")
-    binds = {str(ROOT): str(ROOT), str(VENV): "/opt/venvs/rosey-bot"}
-    with container.Container(container.rootfs(), f"dash-{os.getpid()}", binds=binds) as c:
+    with container.Container(base_rootfs, f"dash-{os.getpid()}", binds={str(repository): "/srv/apt"}) as c:
+        apt.add_repository(c)
+        apt.install(c, f"rosey-bot={V1}")  # unconfigured: the bot is not started yet
         yield c
 
 
 def test_unit_runs_hardened_under_systemd(box):
-    box.run("addgroup --system --quiet rosey-bot")
     box.write("/etc/rosey-bot/config.toml", CONFIG, mode="0640")
     box.run("chgrp rosey-bot /etc/rosey-bot/config.toml")
-    box.write("/etc/rosey-bot/password", "acct-pw-S3CRET\n", mode="0600")  # root-only: must not be needed
+    box.write("/etc/rosey-bot/password", "acct-pw-S3CRET\n", mode="0640")
+    box.run("chgrp rosey-bot /etc/rosey-bot/password")
     box.copy_in(FIXTURES / "dpkg.log", "/var/log/dpkg.log")
-    box.copy_in(UNIT, "/etc/systemd/system/rosey-dashboard.service")
-    box.write("/run/bot.py", BOT)
     box.write("/run/get.py", GET)
-    box.run("systemd-run --unit=fake-bot --property=Type=exec /opt/venvs/rosey-bot/bin/python /run/bot.py")
-    box.run("systemctl daemon-reload && systemctl start rosey-dashboard.service")
+    box.run("systemctl restart rosey-bot rosey-dashboard.service")
+    box.run("rosey-healthcheck --wait 30")
 
     status = wait(box, lambda: fetch(box, "/api/status"), 60, "the dashboard to answer on 127.0.0.1:5000")
     assert status["ok"], status
-    assert (status["data"]["channel"], status["data"]["user_count"]) == ("svcchan", 4)
+    assert (status["data"]["channel"], status["data"]["connected"]) == ("svcchan", False)
     deployments = fetch(box, "/api/deployments")
     assert deployments["ok"], deployments
     assert deployments["data"]["installed_version"] == "1.2.1"
