@@ -9,12 +9,14 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
-from _fakebot import start_bot, start_fake, stop_bot
+from _fakebot import free_port, start_bot, start_fake, stop_bot
 
 CLIENTS = (4, 8)  # concurrent keep-alive clients; waitress serves with 4 threads
 SECONDS = 5.0
@@ -51,6 +53,7 @@ def main() -> None:
         finally:
             stop_bot(proc)
             fake.stop()
+    measure_baseline()
 
 
 def measure(port: int, clients: int) -> None:
@@ -86,6 +89,50 @@ def measure_wrk(port: int) -> None:
         p50 = re.search(r"\s50%\s+(\S+)", out).group(1)
         p99 = re.search(r"\s99%\s+(\S+)", out).group(1)
         print(f"  wrk, {conns} connections: {float(rate):.0f} req/s, p50 {p50}, p99 {p99}")
+
+
+BASELINE_APP = """
+import sys
+from flask import Flask
+from waitress import serve
+app = Flask("baseline")
+app.get("/")(lambda: {"ok": True})
+serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=4, _quiet=True)
+"""
+
+
+def measure_baseline() -> None:
+    """A bare Flask+waitress app under the same wrk load: what this machine gives the
+    framework itself right now (virtual machines here vary from run to run)."""
+    if not shutil.which("wrk"):
+        return
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", BASELINE_APP, str(port)], stderr=subprocess.DEVNULL)
+    try:
+        wait_healthy_url(f"http://127.0.0.1:{port}/")
+        out = subprocess.run(
+            ["wrk", "-t1", "-c4", f"-d{SECONDS:.0f}s", "--latency", f"http://127.0.0.1:{port}/"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        p99 = re.search(r"\s99%\s+(\S+)", out).group(1)
+        print(f"  baseline (bare Flask+waitress hello world, wrk, 4 connections): {rate:.0f} req/s, p99 {p99}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def wait_healthy_url(url: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"baseline app did not answer at {url}")
 
 
 if __name__ == "__main__":
