@@ -207,9 +207,7 @@ class Database:
             if self._conn is None:
                 return
             try:
-                self._commit()
-            except sqlite3.Error as exc:
-                raise StorageError(f"{self.path}: commit failed: {exc}") from None
+                self.flush()
             finally:
                 self._conn.close()
                 self._conn = None
