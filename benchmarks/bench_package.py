@@ -6,7 +6,6 @@
   present: offline) of our package.
 """
 
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,7 +15,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support import releases  # noqa: E402
-from tests.support.paths import ROOT  # noqa: E402
 
 DEFAULT_RULES = """#!/usr/bin/make -f
 %:
@@ -28,15 +26,8 @@ override_dh_virtualenv:
 
 
 def clone(dest: Path) -> Path:
-    tree = dest / "rosey-bot"
-    tree.mkdir(parents=True)
-    for f in releases.working_tree_files():
-        (tree / f).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / f, tree / f)
-    git = ["git", "-c", "user.name=b", "-c", "user.email=b@invalid"]
-    subprocess.run([*git, "init", "-q"], cwd=tree, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=tree, check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "bench"], cwd=tree, check=True)
+    tree = releases.clone_working_tree(dest)
+    releases.commit(tree, "bench")
     return tree
 
 

@@ -6,14 +6,12 @@ the build needs nothing but the wheelhouse. Both must give identical bytes.
 """
 
 import hashlib
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.support import releases
-from tests.support.paths import ROOT
 
 
 def sha256(path: Path) -> str:
@@ -23,22 +21,12 @@ def sha256(path: Path) -> str:
 @pytest.fixture(scope="module")
 def two_builds(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("repro")
-    clone = tmp / "rosey-bot"
-    clone.mkdir()
-    for f in releases.working_tree_files():
-        (clone / f).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / f, clone / f)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@invalid"]
-    subprocess.run([*git, "init", "-q"], cwd=clone, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=clone, check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "repro"], cwd=clone, check=True)
-    build = [str(clone / "packaging/build.sh")]
-    first = subprocess.run([*build, str(tmp / "a"), str(clone)], capture_output=True, text=True, env=releases.BUILD_ENV)
+    clone = releases.clone_working_tree(tmp)
+    releases.commit(clone, "repro")
+    first = releases.build(clone, tmp / "a")
     assert first.returncode == 0, first.stderr[-3000:]
     # The second build runs with no network at all (a fresh, empty network namespace).
-    second = subprocess.run(
-        ["unshare", "--net", *build, str(tmp / "b"), str(clone)], capture_output=True, text=True, env=releases.BUILD_ENV
-    )
+    second = releases.build(clone, tmp / "b", wrap=("unshare", "--net"))
     assert second.returncode == 0, "offline build failed:\n" + second.stderr[-3000:]
     return sorted((tmp / "a").glob("*.deb")), sorted((tmp / "b").glob("*.deb"))
 

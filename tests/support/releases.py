@@ -45,6 +45,31 @@ def tree_hash(files: list[str]) -> str:
     return h.hexdigest()[:16]
 
 
+def clone_working_tree(dest: Path, files: list[str] | None = None) -> Path:
+    """Copy the working tree (tracked and untracked-but-not-ignored files) into ``dest/rosey-bot``,
+    a fresh git repository with nothing committed yet."""
+    clone = dest / "rosey-bot"
+    clone.mkdir(parents=True)
+    for f in working_tree_files() if files is None else files:
+        (clone / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / f, clone / f)
+    _git(clone, "init", "-q", "-b", "main")
+    return clone
+
+
+def commit(clone: Path, message: str) -> None:
+    _git(clone, "add", "-A")
+    _git(
+        clone, "-c", "user.name=tests", "-c", "user.email=tests@invalid", "commit", "-q", "--allow-empty", "-m", message
+    )
+
+
+def build(clone: Path, out: Path, env: dict[str, str] | None = None, wrap: tuple[str, ...] = ()):
+    """packaging/build.sh of ``clone`` into ``out`` (optionally under a wrapper such as ``unshare --net``)."""
+    argv = [*wrap, str(clone / "packaging/build.sh"), str(out), str(clone)]
+    return subprocess.run(argv, capture_output=True, text=True, env=env or BUILD_ENV)
+
+
 def build_releases(versions: list[str], patch=None, label: str = "") -> dict[str, Path]:
     """Build rosey-bot at each version (tags vX.Y.Z on successive commits); returns version -> .deb.
 
@@ -63,32 +88,13 @@ def build_releases(versions: list[str], patch=None, label: str = "") -> dict[str
     shutil.rmtree(tmp_out, ignore_errors=True)
     tmp_out.mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="rosey-clone-") as tmp:
-        clone = Path(tmp) / "rosey-bot"
-        clone.mkdir()
-        for f in files:
-            (clone / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / f, clone / f)
-        _git(clone, "init", "-q", "-b", "main")
+        clone = clone_working_tree(Path(tmp), files)
         for v in versions:
             if patch:
                 patch(clone, v)
-            _git(clone, "add", "-A")
-            _git(
-                clone,
-                "-c",
-                "user.name=e2e",
-                "-c",
-                "user.email=e2e@invalid",
-                "commit",
-                "-q",
-                "--allow-empty",
-                "-m",
-                f"release {v}",
-            )
+            commit(clone, f"release {v}")
             _git(clone, "tag", f"v{v}")
-            proc = subprocess.run(
-                [str(clone / "packaging/build.sh"), str(tmp_out), str(clone)], capture_output=True, text=True
-            )
+            proc = build(clone, tmp_out)
             if proc.returncode != 0:
                 raise RuntimeError(f"building {v} failed:\n{proc.stderr[-4000:]}")
     tmp_out.rename(out)
