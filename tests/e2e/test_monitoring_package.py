@@ -3,15 +3,17 @@ with our configuration, and the bot's target is `up`, under real systemd."""
 
 import json
 import shlex
-import time
 
 import pytest
 
 from tests.e2e.conftest import V1
+from tests.monitoring.mon_helpers import wait_until
 from tests.support import apt, container
-from tests.support.container import Container
+from tests.support.container import CommandFailed, Container
 
 MONITORING_PACKAGES = ("prometheus", "prometheus-alertmanager")
+# Until the services answer, the in-container client fails or prints nothing parseable.
+CONTAINER_ERRORS = (CommandFailed, ValueError, KeyError)
 
 
 @pytest.fixture(scope="module")
@@ -23,20 +25,6 @@ def monitoring_rootfs():
 def get_json(c: Container, url: str) -> dict:
     script = f"import urllib.request as u; print(u.urlopen({url!r}, timeout=5).read().decode())"
     return json.loads(c.run(f"python3 -c {shlex.quote(script)}").stdout)
-
-
-def wait_for(predicate, what: str, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except Exception as exc:  # not up yet
-            last = exc
-        time.sleep(1)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
 def test_monitoring_package_wires_prometheus_and_alertmanager(repository, monitoring_rootfs):
@@ -58,7 +46,7 @@ def test_monitoring_package_wires_prometheus_and_alertmanager(repository, monito
             ours = [t for t in targets if t["labels"].get("job") == "rosey-bot"]
             return ours if ours and all(t["health"] == "up" for t in ours) else None
 
-        ours = wait_for(bot_target_up, "Prometheus to scrape the bot (target up)")
+        ours = wait_until(bot_target_up, 90, "Prometheus to scrape the bot (target up)", 1, CONTAINER_ERRORS)
         assert ours[0]["labels"]["env"] and ours[0]["scrapeUrl"].endswith("/api/metrics")
 
         rules = get_json(c, "http://127.0.0.1:9090/api/v1/rules")["data"]["groups"]
@@ -78,6 +66,6 @@ def test_monitoring_package_wires_prometheus_and_alertmanager(repository, monito
             alerts = get_json(c, "http://127.0.0.1:9090/api/v1/alerts")["data"]["alerts"]
             return [a for a in alerts if a["labels"]["alertname"] == "BotDown"]
 
-        wait_for(botdown, "BotDown to be evaluated against the disconnected bot")
+        wait_until(botdown, 90, "BotDown to be evaluated against the disconnected bot", 1, CONTAINER_ERRORS)
         status = get_json(c, "http://127.0.0.1:9093/api/v2/status")
         assert "critical" in status["config"]["original"] and "default" in status["config"]["original"]

@@ -35,8 +35,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.25):
-    """Poll ``predicate`` until it returns a truthy value; fail with ``what`` at the deadline."""
+TRANSIENT = (OSError, urllib.error.URLError, ValueError, KeyError)
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.25, errors: tuple = TRANSIENT):
+    """Poll ``predicate`` until it returns a truthy value; fail with ``what`` at the deadline.
+    ``errors`` are what a not-yet-ready upstream raises; they only mean "ask again"."""
     deadline = time.monotonic() + timeout
     last_exc = None
     while time.monotonic() < deadline:
@@ -44,7 +48,7 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.25):
             result = predicate()
             if result:
                 return result
-        except (OSError, urllib.error.URLError, ValueError, KeyError) as exc:
+        except errors as exc:
             last_exc = exc
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_exc!r})")
