@@ -67,7 +67,7 @@ def cmd_run(args) -> int:
             file=sys.stderr,
         )
         return config_mod.EX_CONFIG
-    logging.basicConfig(level=cfg.log.level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _setup_logging(cfg.log.level)
     state = BotState(installed_version(), cfg.server.channel, cfg.bot.error_window_seconds)
     try:
         server = _health_server(cfg, state)
@@ -86,6 +86,20 @@ def cmd_run(args) -> int:
         server.stop()
     log.info("rosey-bot stopped")
     return 0
+
+
+class OneLineFormatter(logging.Formatter):
+    """Escapes newlines and other controls in messages: chat text, media titles and
+    server errors come from strangers, and must not forge log lines in the journal."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        return config_mod.one_line(super().formatMessage(record))
+
+
+def _setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _health_server(cfg: config_mod.Config, state: BotState) -> HealthServer:
