@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import pwd
 import signal
 import sys
 
@@ -40,8 +42,45 @@ def _listen_error(cfg: config_mod.Config, section: str, exc: listen.ListenError)
     return config_mod.ConfigError(cfg.path, f"{section}.{exc.key}", exc.problem)
 
 
+def _load_as(user: str, path: str) -> int:
+    """Load the config in a child running as ``user`` (with its groups): 0, or 78 after one line.
+
+    check-config runs as root in the package scripts; root reads a password
+    file the service user cannot, and the service would then exit 78 on start.
+    """
+    try:
+        account = pwd.getpwnam(user)
+    except KeyError:
+        print(f"rosey-bot: check-config: --user {user}: no such user", file=sys.stderr)
+        return 2
+    if os.geteuid() != 0 and os.geteuid() != account.pw_uid:
+        print(f"rosey-bot: check-config: --user {user}: only root can check as another user", file=sys.stderr)
+        return 2
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: drop to the user, load, report through the exit status
+        code = 0
+        try:
+            os.setgroups(os.getgrouplist(user, account.pw_gid))
+            os.setgid(account.pw_gid)
+            os.setuid(account.pw_uid)
+            config_mod.load(path)
+        except config_mod.ConfigError as exc:
+            code = _config_error(config_mod.ConfigError(exc.path, exc.key, f"{exc.problem} (as user {user})"))
+        except BaseException as exc:  # noqa: BLE001 (the child must never return into the parent's code)
+            print(f"rosey-bot: check-config: as user {user}: {exc}", file=sys.stderr)
+            code = 1
+        sys.stderr.flush()
+        os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
 def cmd_check_config(args) -> int:
     cfg = _load(args.config)
+    if args.user:
+        code = _load_as(args.user, args.config)
+        if code:
+            return code
     # What start-up would trip over, short of taking the ports (the running services hold them).
     for section in ("health", "dashboard"):
         where = getattr(cfg, section)
@@ -129,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the config and exit")
     check.add_argument("--require-server", action="store_true", help="fail unless server and channel are set")
     check.add_argument("--quiet", "-q", action="store_true")
+    check.add_argument(
+        "--user", metavar="NAME", help="also check that NAME (the service's user, rosey-bot) can read every file"
+    )
     storage_commands.add_parsers(sub)
     return p
 
