@@ -45,8 +45,8 @@ def test_piuparts_install_purge_and_upgrade_pass(previous_release_repo, tmp_path
     tree, debs = previous_release_repo
     log = tmp_path / "piuparts.log"
     proc = piuparts.run(debs, tree, log)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"piuparts failed (full log: {log}):\n{piuparts.failures(output)}"
+    output, returncode = proc.stdout + proc.stderr, proc.returncode
+    assert returncode == 0, f"piuparts failed (full log: {log}):\n{piuparts.failures(output)}"
     assert piuparts.PASS_INSTALL_PURGE in output
     # The upgrade test ran: piuparts found the previous versions in the repository.
     assert piuparts.PASS_UPGRADE in output, f"piuparts did not test the upgrade (full log: {log})"
