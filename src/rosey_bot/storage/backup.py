@@ -16,9 +16,9 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import schema
+from . import lock, schema
 from .errors import StorageError
-from .fsutil import make_dir, match_owner, sidecars
+from .fsutil import database_files, make_dir, match_owner, refuse_links, sidecars
 
 log = logging.getLogger("rosey_bot.storage")
 
@@ -68,6 +68,7 @@ def backup_connection(
     try:
         make_dir(dest_dir, owner_ref=db_path.parent)
         partial.unlink(missing_ok=True)
+        refuse_links(partial, final)
         dst = sqlite3.connect(partial)
         try:
             conn.backup(dst)
@@ -77,7 +78,7 @@ def backup_connection(
             dst.close()
         os.replace(partial, final)
         match_owner(final, db_path.parent)
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, StorageError) as exc:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         raise StorageError(f"backup of {db_path} to {dest_dir} failed: {exc}") from None
@@ -87,6 +88,7 @@ def backup_connection(
 
 
 def _connect_existing(db_path: Path) -> sqlite3.Connection:
+    refuse_links(*database_files(db_path))
     if not db_path.is_file():
         raise StorageError(f"{db_path}: no such database file")
     # Read-write on purpose: a read-only connection leaves -wal/-shm behind, owned by whoever ran it.
@@ -161,23 +163,27 @@ def restore(
     """Replace the database with a validated backup; returns the copy kept of the replaced database.
 
     The backup is validated on a scratch copy, so a bad file never touches the
-    database. Stop the bot first: it would keep writing to what it had open.
+    database. Refused while anyone has the database open (the running bot): it
+    would keep writing to the file it had open, and those rows would be lost.
     """
     backup_path, db_path = Path(backup_path), Path(db_path)
+    scratch = db_path.with_name(f".{db_path.name}.restore")
+    refuse_links(backup_path)
     if not backup_path.is_file():
         raise StorageError(f"{backup_path}: no such backup file")
     make_dir(db_path.parent)
-    scratch = db_path.with_name(f".{db_path.name}.restore")
-    try:
-        shutil.copyfile(backup_path, scratch)
-        version = validate(scratch, label=backup_path)
-        kept = _keep_current(db_path, dest_dir, keep) if db_path.exists() else None
-        _replace(scratch, db_path)
-    except OSError as exc:
-        raise StorageError(f"restore of {db_path} from {backup_path} failed: {exc}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            scratch.unlink(missing_ok=True)
+    refuse_links(*database_files(db_path), scratch)
+    with lock.exclusive(db_path):
+        try:
+            _copy_new(backup_path, scratch)
+            version = validate(scratch, label=backup_path)
+            kept = _keep_current(db_path, dest_dir, keep) if db_path.exists() else None
+            _replace(scratch, db_path)
+        except OSError as exc:
+            raise StorageError(f"restore of {db_path} from {backup_path} failed: {exc}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                scratch.unlink(missing_ok=True)
     log.info("database %s restored from %s (schema version %d)", db_path, backup_path, version)
     return kept
 
@@ -192,9 +198,18 @@ def _keep_current(db_path: Path, dest_dir: Path | str | None, keep: int) -> Path
         make_dir(dest, owner_ref=db_path.parent)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         raw = dest / f"{db_path.stem}-unreadable-{stamp}.db"
-        shutil.copy2(db_path, raw)
+        _copy_new(db_path, raw)
         log.warning("current database is unreadable; kept its raw bytes as %s", raw)
         return raw
+
+
+def _copy_new(src: Path, dst: Path) -> None:
+    """Copy `src` to a new file `dst`: never through a link, never into an existing file."""
+    with contextlib.suppress(FileNotFoundError):
+        dst.unlink()  # a leftover of an interrupted run (unlinking a link never touches its target)
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640)
+    with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+        shutil.copyfileobj(fin, fout)
 
 
 def _replace(scratch: Path, db_path: Path) -> None:
