@@ -54,6 +54,10 @@ ON CONFLICT (name) DO UPDATE SET
     message_count = message_count + excluded.message_count
 """
 
+# Primary SQLite result codes after which a retry opens a fresh connection:
+# SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN.
+_REOPEN_ON = {8, 10, 14}
+
 # One recorded event: the statements that store it, with their parameters.
 Row = tuple[tuple[str, tuple], ...]
 
@@ -73,17 +77,18 @@ class Database:
         backup_dir: Path | str | None = None,
         backup_keep: int = backup_mod.DEFAULT_KEEP,
         migrations: list[schema.Migration] | None = None,  # tests only: a later release's schema
-        buffer_rows: int = BUFFER_ROWS,
+        buffer_rows: int | None = None,  # default BUFFER_ROWS
     ):
         self.path = Path(path)
         self.backup_dir = Path(backup_dir) if backup_dir else backup_mod.default_backup_dir(self.path)
         self.backup_keep = backup_keep
-        self.buffer_rows = max(1, buffer_rows)
+        self.buffer_rows = max(1, BUFFER_ROWS if buffer_rows is None else buffer_rows)
         self._lock = threading.RLock()
         self._unsaved: list[Row] = []  # every row since the last commit, in order
         self._failing = ""  # the write error while writes fail
         self._dropped = 0
         self._overflowed = False  # logged the overflow of this outage already
+        self._stale = False  # the next retry needs a fresh connection
         self._conn: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
         try:
@@ -175,6 +180,7 @@ class Database:
         """A write or commit failed: undo the partial transaction; the rows stay in `_unsaved`."""
         self._rollback()
         error = str(exc) or type(exc).__name__
+        self._stale = getattr(exc, "sqlite_errorcode", 0) & 0xFF in _REOPEN_ON
         if not self._failing:
             log.error(
                 "%s: database writes are failing (%s); keeping up to %d rows in memory and retrying every flush",
@@ -194,8 +200,30 @@ class Database:
             return
         self._unsaved.clear()
 
+    def _reopen(self) -> None:
+        """Swap in a fresh connection: SQLite opens a file it may not write read-only, for good,
+        so without this a database made writable again would stay read-only until a restart."""
+        refuse_links(*database_files(self.path))
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {WRITE_BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error:
+            conn.close()
+            raise
+        old, self._conn = self._live(), conn
+        with contextlib.suppress(sqlite3.Error):
+            old.close()
+
     def _retry(self) -> None:
         """Write every kept row in one transaction; on success writes are healthy again."""
+        try:
+            if self._stale:
+                self._reopen()
+                self._stale = False
+        except (sqlite3.Error, StorageError) as exc:
+            self._failing = str(exc) or type(exc).__name__
+            return
         conn = self._live()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -206,6 +234,7 @@ class Database:
         except sqlite3.Error as exc:
             self._rollback()
             self._failing = str(exc) or type(exc).__name__
+            self._stale = getattr(exc, "sqlite_errorcode", 0) & 0xFF in _REOPEN_ON
             return
         written, dropped = len(self._unsaved), self._dropped
         self._unsaved.clear()
