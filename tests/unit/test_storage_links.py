@@ -167,3 +167,14 @@ def test_root_commands_work_as_the_owner_of_the_state_directory(scene, service_a
     for p in [scene.db, *list_backups(scene.db.parent / "backups", scene.db)]:
         assert p.stat().st_uid == service_area.uid, p
     assert os.stat(scene.db.with_name("rosey.db.lock")).st_uid == service_area.uid
+
+
+def test_restore_from_a_file_only_root_can_read_says_what_to_do(scene, service_area):
+    private = service_area.root / "private-backup.db"
+    private.write_bytes(scene.backup.read_bytes())
+    private.chmod(0o600)
+    proc = rosey_bot(scene, "restore", str(private))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert "cannot read it (Permission denied)" in lines[0] and "copy it into the backup directory" in lines[0]
+    assert sorted(p.name for p in scene.db.parent.iterdir()) == ["backups", "rosey.db", "rosey.db.lock"]

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -169,8 +170,7 @@ def restore(
     backup_path, db_path = Path(backup_path), Path(db_path)
     scratch = db_path.with_name(f".{db_path.name}.restore")
     refuse_links(backup_path)
-    if not backup_path.is_file():
-        raise StorageError(f"{backup_path}: no such backup file")
+    _check_readable(backup_path)
     make_dir(db_path.parent)
     refuse_links(*database_files(db_path), scratch)
     with lock.exclusive(db_path):
@@ -186,6 +186,25 @@ def restore(
                 scratch.unlink(missing_ok=True)
     log.info("database %s restored from %s (schema version %d)", db_path, backup_path, version)
     return kept
+
+
+def _check_readable(path: Path) -> None:
+    """A regular file we can read (O_NONBLOCK: a planted FIFO must not hang the command)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise StorageError(f"{path}: no such backup file") from None
+    except OSError as exc:
+        # Run as root, restore works as the owner of the database directory (see privileges).
+        raise StorageError(
+            f"{path}: cannot read it ({exc.strerror}); it must be a file the owner of the database "
+            "directory can read (copy it into the backup directory)"
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise StorageError(f"{path}: not a regular file")
+    finally:
+        os.close(fd)
 
 
 def _keep_current(db_path: Path, dest_dir: Path | str | None, keep: int) -> Path:

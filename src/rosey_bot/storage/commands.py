@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, cfg) -> int:
         db, dest = _dirs(cfg)
         drop_to_owner(db.parent, Path(getattr(args, "dest", None) or dest))
         return _COMMANDS[args.command](args, cfg)
-    except StorageError as exc:
+    except (StorageError, OSError) as exc:
         print(f"rosey-bot {args.command}: {exc}", file=sys.stderr)
         return 1
 
