@@ -10,6 +10,7 @@ line and leave root's file exactly as it was.
 from __future__ import annotations
 
 import os
+import pwd
 import sqlite3
 import subprocess
 import sys
@@ -178,3 +179,14 @@ def test_restore_from_a_file_only_root_can_read_says_what_to_do(scene, service_a
     assert proc.returncode == 1 and len(lines) == 1, proc.stderr
     assert "cannot read it (Permission denied)" in lines[0] and "copy it into the backup directory" in lines[0]
     assert sorted(p.name for p in scene.db.parent.iterdir()) == ["backups", "rosey.db", "rosey.db.lock"]
+
+
+def test_a_backup_directory_of_another_user_is_refused(scene, service_area):
+    other = pwd.getpwnam("daemon")
+    dest = service_area.root / "daemon-backups"
+    dest.mkdir()
+    os.chown(dest, other.pw_uid, other.pw_gid)
+    proc = rosey_bot(scene, "backup", "--dest", str(dest))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1 and "belong to different users" in lines[0], proc.stderr
+    assert list(dest.iterdir()) == []
