@@ -22,11 +22,15 @@ class Snapshot:
     requests_handled: int
     error_count: int
     recent_error_rate: float  # errors per second over the error window
+    storage_ok: bool = True  # database writes succeed
+    buffered_rows: int = 0  # recorded, not yet in the database
+    dropped_rows: int = 0  # lost because the write buffer was full
+    storage_error: str = ""
 
     def status(self, degraded_error_rate: float) -> str:
         if not self.connected:
             return "unhealthy"
-        if self.recent_error_rate > degraded_error_rate:
+        if not self.storage_ok or self.recent_error_rate > degraded_error_rate:
             return "degraded"
         return "healthy"
 
@@ -44,6 +48,7 @@ class BotState:
         self._user_count = 0
         self._requests = 0
         self._error_total = 0
+        self._storage = (True, 0, 0, "")
 
     def set_connected(self, connected: bool) -> None:
         with self._lock:
@@ -52,6 +57,10 @@ class BotState:
     def set_user_count(self, count: int) -> None:
         with self._lock:
             self._user_count = max(0, int(count))
+
+    def set_storage(self, ok: bool, buffered_rows: int, dropped_rows: int, error: str = "") -> None:
+        with self._lock:
+            self._storage = (bool(ok), int(buffered_rows), int(dropped_rows), str(error))
 
     def request_handled(self) -> None:
         with self._lock:
@@ -81,4 +90,8 @@ class BotState:
                 requests_handled=self._requests,
                 error_count=self._error_total,
                 recent_error_rate=len(self._errors) / self._window,
+                storage_ok=self._storage[0],
+                buffered_rows=self._storage[1],
+                dropped_rows=self._storage[2],
+                storage_error=self._storage[3],
             )

@@ -60,6 +60,7 @@ HEALTH_FIELDS = {
     "user_count",
     "requests_handled",
     "error_count",
+    "storage",
 }
 
 

@@ -19,6 +19,7 @@ FIELDS = {
     "user_count",
     "requests_handled",
     "error_count",
+    "storage",
 }
 
 
@@ -87,6 +88,33 @@ def test_metrics_reflect_state(served):
         assert expected in lines
     assert any(line.startswith("bot_build_info{") and 'version="1.2.3"' in line for line in lines)
     assert any(line.startswith("process_resident_memory_bytes") for line in lines)
+
+
+def test_failing_database_writes_make_health_degraded_and_show_in_metrics(served):
+    state, _, base = served
+    state.set_connected(True)
+    state.set_storage(False, 12, 3, "database or disk is full")
+    status, body, _ = get(base + "/api/health")
+    data = json.loads(body)
+    assert status == 200 and data["status"] == "degraded"
+    assert data["storage"] == {
+        "writable": False,
+        "buffered_rows": 12,
+        "dropped_rows": 3,
+        "error": "database or disk is full",
+    }
+    lines = get(base + "/api/metrics")[1].splitlines()
+    for expected in (
+        "bot_storage_writable 0.0",
+        "bot_storage_buffered_rows 12.0",
+        "bot_storage_dropped_rows_total 3.0",
+    ):
+        assert expected in lines
+
+    state.set_storage(True, 0, 3)  # writes recovered; what was dropped stays counted
+    data = json.loads(get(base + "/api/health")[1])
+    assert data["status"] == "healthy" and data["storage"]["writable"] is True
+    assert "bot_storage_dropped_rows_total 3.0" in get(base + "/api/metrics")[1].splitlines()
 
 
 def test_unknown_path_is_404(served):

@@ -162,7 +162,7 @@ def test_restore_refuses_a_bad_backup_and_leaves_the_database_intact(db_path, tm
         restore(bad, db_path, tmp_path / "bk")
     assert dump(db_path) == before
     assert list_backups(tmp_path / "bk", db_path) == [good]  # nothing replaced, so nothing kept
-    assert [p.name for p in db_path.parent.iterdir()] == ["rosey.db"]  # no scratch copy left behind
+    assert sorted(p.name for p in db_path.parent.iterdir()) == ["rosey.db", "rosey.db.lock"]  # no scratch copy
 
 
 def test_restore_over_a_corrupt_database_keeps_its_raw_bytes(db_path, tmp_path):

@@ -13,7 +13,8 @@ from typing import Protocol
 
 from ..protocol import payloads
 from ..state import BotState
-from .commands import Commands
+from ..storage import StorageError
+from .commands import Commands, Reply
 
 log = logging.getLogger("rosey_bot.channel")
 
@@ -110,28 +111,36 @@ class ChannelBot:
         if self._server_count is None:
             self.state.set_user_count(len(self.users))
 
+    # Chat lines and PMs are answered before they are stored: the database is
+    # never a reason to leave someone without an answer.
     def _on_chatMsg(self, payload: object) -> None:  # noqa: N802
         chat = payloads.chat_message(payload, self._now_ms())
+        # Lines before we are ready are the join replay: old, already answered.
+        if self.ready and chat.username not in (self.me, SERVER_NOTICE):
+            answer = self.commands.chat(chat.msg, chat.username, self.users.get(chat.username, -1))
+            if answer is not None:
+                self.outbox.say(answer)
+                self.state.request_handled()
         if chat.time_ms > self._last_chat_ms or self.ready:
             self.db.record_chat(chat.username, chat.msg, chat.time_ms)
             self._last_chat_ms = max(self._last_chat_ms, chat.time_ms)
-        # Lines before we are ready are the join replay: old, already answered.
-        if not self.ready or chat.username in (self.me, SERVER_NOTICE):
-            return
-        answer = self.commands.chat(chat.msg, chat.username, self.users.get(chat.username, -1))
-        if answer is not None:
-            self.outbox.say(answer)
-            self.state.request_handled()
 
     def _on_pm(self, payload: object) -> None:
         pm = payloads.private_message(payload, self._now_ms())
+        # Our own PMs come back to us too.
+        if self.ready and pm.username not in (self.me, SERVER_NOTICE):
+            self._answer_pm(pm.username, pm.msg)
         self.db.record_pm(pm.username, pm.to, pm.msg, pm.time_ms)
-        if not self.ready or pm.username == self.me or pm.username == SERVER_NOTICE:
-            return  # our own PMs come back to us too
-        reply = self.commands.pm(self.users.get(pm.username, -1), pm.msg, pm.username)
+
+    def _answer_pm(self, sender: str, text: str) -> None:
+        try:
+            reply = self.commands.pm(self.users.get(sender, -1), text, sender)
+        except StorageError as exc:  # `stats` reads the database
+            log.warning("PM command from %s: %s", sender[:40], exc)
+            reply = Reply("The database cannot be read right now; try again later.")
         if reply is None:
             return
-        self.outbox.pm(pm.username, reply.text)
+        self.outbox.pm(sender, reply.text)
         if reply.say:
             self.outbox.say(reply.say)
         self.state.request_handled()

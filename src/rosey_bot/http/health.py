@@ -36,6 +36,12 @@ def create_app(state: BotState, degraded_error_rate: float = 0.1) -> Flask:
             "user_count": snap.user_count,
             "requests_handled": snap.requests_handled,
             "error_count": snap.error_count,
+            "storage": {
+                "writable": snap.storage_ok,
+                "buffered_rows": snap.buffered_rows,
+                "dropped_rows": snap.dropped_rows,
+                "error": snap.storage_error,
+            },
         }
         return jsonify(body), 503 if status == "unhealthy" else 200
 

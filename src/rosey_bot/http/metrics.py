@@ -31,6 +31,19 @@ class BotCollector:
             "Protocol errors, command failures, errorMsg events and failed reconnects.",
             value=snap.error_count,
         )
+        yield GaugeMetricFamily(
+            "bot_storage_writable", "1 while database writes succeed, 0 while they fail.", value=int(snap.storage_ok)
+        )
+        yield GaugeMetricFamily(
+            "bot_storage_buffered_rows",
+            "Rows recorded but not yet in the database (kept in memory while writes fail).",
+            value=snap.buffered_rows,
+        )
+        yield CounterMetricFamily(
+            "bot_storage_dropped_rows",
+            "Rows lost because the write buffer was full while database writes failed.",
+            value=snap.dropped_rows,
+        )
         info = GaugeMetricFamily(
             "bot_build_info", "Always 1; labels name the running build.", labels=["version", "python", "channel"]
         )

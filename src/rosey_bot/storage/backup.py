@@ -13,12 +13,13 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import schema
+from . import lock, schema
 from .errors import StorageError
-from .fsutil import make_dir, match_owner, sidecars
+from .fsutil import database_files, make_dir, match_owner, refuse_links, sidecars
 
 log = logging.getLogger("rosey_bot.storage")
 
@@ -68,6 +69,7 @@ def backup_connection(
     try:
         make_dir(dest_dir, owner_ref=db_path.parent)
         partial.unlink(missing_ok=True)
+        refuse_links(partial, final)
         dst = sqlite3.connect(partial)
         try:
             conn.backup(dst)
@@ -77,7 +79,7 @@ def backup_connection(
             dst.close()
         os.replace(partial, final)
         match_owner(final, db_path.parent)
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, StorageError) as exc:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         raise StorageError(f"backup of {db_path} to {dest_dir} failed: {exc}") from None
@@ -87,6 +89,7 @@ def backup_connection(
 
 
 def _connect_existing(db_path: Path) -> sqlite3.Connection:
+    refuse_links(*database_files(db_path))
     if not db_path.is_file():
         raise StorageError(f"{db_path}: no such database file")
     # Read-write on purpose: a read-only connection leaves -wal/-shm behind, owned by whoever ran it.
@@ -161,25 +164,47 @@ def restore(
     """Replace the database with a validated backup; returns the copy kept of the replaced database.
 
     The backup is validated on a scratch copy, so a bad file never touches the
-    database. Stop the bot first: it would keep writing to what it had open.
+    database. Refused while anyone has the database open (the running bot): it
+    would keep writing to the file it had open, and those rows would be lost.
     """
     backup_path, db_path = Path(backup_path), Path(db_path)
-    if not backup_path.is_file():
-        raise StorageError(f"{backup_path}: no such backup file")
-    make_dir(db_path.parent)
     scratch = db_path.with_name(f".{db_path.name}.restore")
-    try:
-        shutil.copyfile(backup_path, scratch)
-        version = validate(scratch, label=backup_path)
-        kept = _keep_current(db_path, dest_dir, keep) if db_path.exists() else None
-        _replace(scratch, db_path)
-    except OSError as exc:
-        raise StorageError(f"restore of {db_path} from {backup_path} failed: {exc}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            scratch.unlink(missing_ok=True)
+    refuse_links(backup_path)
+    _check_readable(backup_path)
+    make_dir(db_path.parent)
+    refuse_links(*database_files(db_path), scratch)
+    with lock.exclusive(db_path):
+        try:
+            _copy_new(backup_path, scratch)
+            version = validate(scratch, label=backup_path)
+            kept = _keep_current(db_path, dest_dir, keep) if db_path.exists() else None
+            _replace(scratch, db_path)
+        except OSError as exc:
+            raise StorageError(f"restore of {db_path} from {backup_path} failed: {exc}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                scratch.unlink(missing_ok=True)
     log.info("database %s restored from %s (schema version %d)", db_path, backup_path, version)
     return kept
+
+
+def _check_readable(path: Path) -> None:
+    """A regular file we can read (O_NONBLOCK: a planted FIFO must not hang the command)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise StorageError(f"{path}: no such backup file") from None
+    except OSError as exc:
+        # Run as root, restore works as the owner of the database directory (see privileges).
+        raise StorageError(
+            f"{path}: cannot read it ({exc.strerror}); it must be a file the owner of the database "
+            "directory can read (copy it into the backup directory)"
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise StorageError(f"{path}: not a regular file")
+    finally:
+        os.close(fd)
 
 
 def _keep_current(db_path: Path, dest_dir: Path | str | None, keep: int) -> Path:
@@ -192,9 +217,18 @@ def _keep_current(db_path: Path, dest_dir: Path | str | None, keep: int) -> Path
         make_dir(dest, owner_ref=db_path.parent)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         raw = dest / f"{db_path.stem}-unreadable-{stamp}.db"
-        shutil.copy2(db_path, raw)
+        _copy_new(db_path, raw)
         log.warning("current database is unreadable; kept its raw bytes as %s", raw)
         return raw
+
+
+def _copy_new(src: Path, dst: Path) -> None:
+    """Copy `src` to a new file `dst`: never through a link, never into an existing file."""
+    with contextlib.suppress(FileNotFoundError):
+        dst.unlink()  # a leftover of an interrupted run (unlinking a link never touches its target)
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640)
+    with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+        shutil.copyfileobj(fin, fout)
 
 
 def _replace(scratch: Path, db_path: Path) -> None:

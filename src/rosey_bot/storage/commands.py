@@ -2,6 +2,8 @@
 
 Each prints one line (or a short table) and exits 0, or prints one line naming
 what failed and exits 1. The database comes from the config's [database].
+Run as root, each first becomes the owner of the database directory (see
+`privileges`), so a link planted there cannot make root write anywhere.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from . import backup as backup_mod
 from .database import Database
 from .errors import StorageError
 from .info import inspect
+from .privileges import drop_to_owner
 
 COMMANDS = ("backup", "restore", "migrate", "db-info")
 
@@ -26,7 +29,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     b.add_argument(
         "--if-migration-pending", action="store_true", help="only back up when this release would change the schema"
     )
-    r = sub.add_parser("restore", help="replace the database with a backup (stop the bot first)")
+    r = sub.add_parser("restore", help="replace the database with a backup (refused while the bot runs)")
     r.add_argument("backup_file", metavar="BACKUP_FILE")
     sub.add_parser("migrate", help="bring the database schema up to this release (backs up first)")
     i = sub.add_parser("db-info", help="schema version and row counts")
@@ -40,8 +43,10 @@ def _dirs(cfg) -> tuple[Path, Path]:
 
 def run(args: argparse.Namespace, cfg) -> int:
     try:
+        db, dest = _dirs(cfg)
+        drop_to_owner(db.parent, Path(getattr(args, "dest", None) or dest))
         return _COMMANDS[args.command](args, cfg)
-    except StorageError as exc:
+    except (StorageError, OSError) as exc:
         print(f"rosey-bot {args.command}: {exc}", file=sys.stderr)
         return 1
 

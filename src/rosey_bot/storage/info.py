@@ -7,10 +7,12 @@ from pathlib import Path
 
 from . import schema
 from .errors import StorageError
+from .fsutil import database_files, refuse_links
 
 
 def inspect(db_path: Path | str) -> dict:
     db_path = Path(db_path)
+    refuse_links(*database_files(db_path))
     if not db_path.is_file():
         raise StorageError(f"{db_path}: no such database file")
     try:
