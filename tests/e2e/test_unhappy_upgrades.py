@@ -124,7 +124,8 @@ def test_failed_gate_and_killed_dpkg_recover(repository, base_rootfs):
         assert unit_instance(c) == instance, "the old bot was stopped before the unpack"
         assert apt.health(c)["version"] == V2
         # ...`dpkg --configure -a`, as apt asks for, leaves a known version running...
-        c.run("dpkg --configure -a", check=False, env={"ROSEY_HEALTH_WAIT": "30"})
+        configure = c.run("dpkg --configure -a", check=False, env={"ROSEY_HEALTH_WAIT": "30"})
+        print(f"e2e: after the killed unpack, dpkg --configure -a exited {configure.returncode}, state {dpkg_state(c)}")
         assert apt.health(c)["version"] in (V2, UNITS)
         # ...and the interrupted command, run again, finishes the upgrade.
         apt.install(c, f"rosey-bot={UNITS}")
