@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import pwd
 import signal
 import sys
 
 from . import config as config_mod
+from . import listen
 from .bot import runner
 from .http.health import HealthServer, create_app
 from .state import BotState
@@ -23,16 +26,68 @@ from .version import installed_version
 log = logging.getLogger("rosey_bot")
 
 
+def _config_error(exc: config_mod.ConfigError) -> int:
+    print(f"rosey-bot: config error: {exc}", file=sys.stderr)
+    return config_mod.EX_CONFIG
+
+
 def _load(path: str) -> config_mod.Config:
     try:
         return config_mod.load(path)
     except config_mod.ConfigError as exc:
-        print(f"rosey-bot: config error: {exc}", file=sys.stderr)
-        raise SystemExit(config_mod.EX_CONFIG) from None
+        raise SystemExit(_config_error(exc)) from None
+
+
+def _listen_error(cfg: config_mod.Config, section: str, exc: listen.ListenError) -> config_mod.ConfigError:
+    return config_mod.ConfigError(cfg.path, f"{section}.{exc.key}", exc.problem)
+
+
+def _load_as(user: str, path: str) -> int:
+    """Load the config in a child running as ``user`` (with its groups): 0, or 78 after one line.
+
+    check-config runs as root in the package scripts; root reads a password
+    file the service user cannot, and the service would then exit 78 on start.
+    """
+    try:
+        account = pwd.getpwnam(user)
+    except KeyError:
+        print(f"rosey-bot: check-config: --user {user}: no such user", file=sys.stderr)
+        return 2
+    if os.geteuid() != 0 and os.geteuid() != account.pw_uid:
+        print(f"rosey-bot: check-config: --user {user}: only root can check as another user", file=sys.stderr)
+        return 2
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: drop to the user, load, report through the exit status
+        code = 0
+        try:
+            os.setgroups(os.getgrouplist(user, account.pw_gid))
+            os.setgid(account.pw_gid)
+            os.setuid(account.pw_uid)
+            config_mod.load(path)
+        except config_mod.ConfigError as exc:
+            code = _config_error(config_mod.ConfigError(exc.path, exc.key, f"{exc.problem} (as user {user})"))
+        except BaseException as exc:  # noqa: BLE001 (the child must never return into the parent's code)
+            print(f"rosey-bot: check-config: as user {user}: {exc}", file=sys.stderr)
+            code = 1
+        sys.stderr.flush()
+        os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
 def cmd_check_config(args) -> int:
     cfg = _load(args.config)
+    if args.user:
+        code = _load_as(args.user, args.config)
+        if code:
+            return code
+    # What start-up would trip over, short of taking the ports (the running services hold them).
+    for section in ("health", "dashboard"):
+        where = getattr(cfg, section)
+        try:
+            listen.check(where.host, where.port)
+        except listen.ListenError as exc:
+            return _config_error(_listen_error(cfg, section, exc))
     if args.require_server and not cfg.configured:
         print(f"rosey-bot: {cfg.path}: server.url and server.channel are not set yet", file=sys.stderr)
         return config_mod.EX_CONFIG
@@ -51,13 +106,13 @@ def cmd_run(args) -> int:
             file=sys.stderr,
         )
         return config_mod.EX_CONFIG
-    logging.basicConfig(level=cfg.log.level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _setup_logging(cfg.log.level)
     state = BotState(installed_version(), cfg.server.channel, cfg.bot.error_window_seconds)
     try:
-        server = HealthServer(create_app(state, cfg.bot.degraded_error_rate), cfg.health.host, cfg.health.port)
-    except OSError as exc:
-        print(f"rosey-bot: cannot listen on {cfg.health.host}:{cfg.health.port}: {exc.strerror}", file=sys.stderr)
-        return 1
+        server = _health_server(cfg, state)
+    except listen.ListenError as exc:
+        # A port or address that does not work will not start working on a restart.
+        return _config_error(_listen_error(cfg, "health", exc))
     server.start()
     log.info("rosey-bot %s starting for channel %s", state.version, cfg.server.channel)
     try:
@@ -70,6 +125,30 @@ def cmd_run(args) -> int:
         server.stop()
     log.info("rosey-bot stopped")
     return 0
+
+
+class OneLineFormatter(logging.Formatter):
+    """Escapes newlines and other controls in messages: chat text, media titles and
+    server errors come from strangers, and must not forge log lines in the journal."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        return config_mod.one_line(super().formatMessage(record))
+
+
+def _setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+
+
+def _health_server(cfg: config_mod.Config, state: BotState) -> HealthServer:
+    host, port = cfg.health.host, cfg.health.port
+    # One numeric address: a name like "localhost" may resolve to 127.0.0.1 and ::1.
+    address = listen.numeric_host(host, port)
+    try:
+        return HealthServer(create_app(state, cfg.bot.degraded_error_rate), address, port)
+    except OSError as exc:
+        raise listen.explain(exc, address, port) from None
 
 
 async def _main(cfg: config_mod.Config, state: BotState) -> None:
@@ -89,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the config and exit")
     check.add_argument("--require-server", action="store_true", help="fail unless server and channel are set")
     check.add_argument("--quiet", "-q", action="store_true")
+    check.add_argument(
+        "--user", metavar="NAME", help="also check that NAME (the service's user, rosey-bot) can read every file"
+    )
     storage_commands.add_parsers(sub)
     return p
 
