@@ -13,6 +13,7 @@ import signal
 import sys
 
 from . import config as config_mod
+from . import listen
 from .bot import runner
 from .http.health import HealthServer, create_app
 from .state import BotState
@@ -23,16 +24,31 @@ from .version import installed_version
 log = logging.getLogger("rosey_bot")
 
 
+def _config_error(exc: config_mod.ConfigError) -> int:
+    print(f"rosey-bot: config error: {exc}", file=sys.stderr)
+    return config_mod.EX_CONFIG
+
+
 def _load(path: str) -> config_mod.Config:
     try:
         return config_mod.load(path)
     except config_mod.ConfigError as exc:
-        print(f"rosey-bot: config error: {exc}", file=sys.stderr)
-        raise SystemExit(config_mod.EX_CONFIG) from None
+        raise SystemExit(_config_error(exc)) from None
+
+
+def _listen_error(cfg: config_mod.Config, section: str, exc: listen.ListenError) -> config_mod.ConfigError:
+    return config_mod.ConfigError(cfg.path, f"{section}.{exc.key}", exc.problem)
 
 
 def cmd_check_config(args) -> int:
     cfg = _load(args.config)
+    # What start-up would trip over, short of taking the ports (the running services hold them).
+    for section in ("health", "dashboard"):
+        where = getattr(cfg, section)
+        try:
+            listen.check(where.host, where.port)
+        except listen.ListenError as exc:
+            return _config_error(_listen_error(cfg, section, exc))
     if args.require_server and not cfg.configured:
         print(f"rosey-bot: {cfg.path}: server.url and server.channel are not set yet", file=sys.stderr)
         return config_mod.EX_CONFIG
@@ -54,10 +70,10 @@ def cmd_run(args) -> int:
     logging.basicConfig(level=cfg.log.level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     state = BotState(installed_version(), cfg.server.channel, cfg.bot.error_window_seconds)
     try:
-        server = HealthServer(create_app(state, cfg.bot.degraded_error_rate), cfg.health.host, cfg.health.port)
-    except OSError as exc:
-        print(f"rosey-bot: cannot listen on {cfg.health.host}:{cfg.health.port}: {exc.strerror}", file=sys.stderr)
-        return 1
+        server = _health_server(cfg, state)
+    except listen.ListenError as exc:
+        # A port or address that does not work will not start working on a restart.
+        return _config_error(_listen_error(cfg, "health", exc))
     server.start()
     log.info("rosey-bot %s starting for channel %s", state.version, cfg.server.channel)
     try:
@@ -70,6 +86,16 @@ def cmd_run(args) -> int:
         server.stop()
     log.info("rosey-bot stopped")
     return 0
+
+
+def _health_server(cfg: config_mod.Config, state: BotState) -> HealthServer:
+    host, port = cfg.health.host, cfg.health.port
+    # One numeric address: a name like "localhost" may resolve to 127.0.0.1 and ::1.
+    address = listen.numeric_host(host, port)
+    try:
+        return HealthServer(create_app(state, cfg.bot.degraded_error_rate), address, port)
+    except OSError as exc:
+        raise listen.explain(exc, address, port) from None
 
 
 async def _main(cfg: config_mod.Config, state: BotState) -> None:

@@ -6,8 +6,12 @@ wrong; the caller exits with 78 (EX_CONFIG) so systemd does not restart-loop.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
+import re
+import stat
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,15 +20,31 @@ from typing import Any
 DEFAULT_PATH = Path("/etc/rosey-bot/config.toml")
 EX_CONFIG = 78
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# A config is a few KB and a password a few bytes: a bigger file is a mistake
+# (or /dev/zero), and reading it whole would eat the memory of the host.
+MAX_CONFIG_BYTES = 1 << 20
+MAX_SECRET_BYTES = 4096
+MAX_STRING = 4096
+SHOWN_KEY = 60  # characters of an unknown key quoted in a message
+
+
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character escaped: a message stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class ConfigError(Exception):
-    """A configuration problem, already phrased for the operator."""
+    """A configuration problem, already phrased for the operator (always one line)."""
 
     def __init__(self, path: Path | str, key: str | None, problem: str):
         self.path, self.key, self.problem = str(path), key, problem
         where = f"{self.path}: {key}: " if key else f"{self.path}: "
-        super().__init__(where + problem)
+        super().__init__(one_line(where + problem))
+
+
+def _shown(key: str) -> str:
+    # An unknown key comes from the file: it may be long or hold a newline.
+    return key if len(key) <= SHOWN_KEY else key[:SHOWN_KEY] + "..."
 
 
 @dataclass(frozen=True)
@@ -134,18 +154,30 @@ def _url(v: str) -> str | None:
 
 
 def _channel(v: str) -> str | None:
-    import re
-
     if v and not re.fullmatch(r"[\w-]{1,30}", v):
         return "must be 1-30 characters of letters, digits, '_' or '-'"
     return None
 
 
 def _account_name(v: str) -> str | None:
-    import re
-
     if v and not re.fullmatch(r"[a-zA-Z0-9_-]{1,20}", v):
         return "must be 1-20 characters of a-z, A-Z, 0-9, '_' or '-'"
+    return None
+
+
+def _listen_host(v: str) -> str | None:
+    if not v:
+        return "must not be empty (0.0.0.0 or :: listens on every address)"
+    try:
+        ipaddress.ip_address(v)
+        return None
+    except ValueError:
+        pass
+    # A name must at least look like one; whether it resolves is checked by
+    # `rosey-bot check-config` and at start-up (it may need the network).
+    labels = v.rstrip(".").split(".")
+    if len(v) > 253 or not all(re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?", x) for x in labels):
+        return "must be an IP address (such as 127.0.0.1) or a host name"
     return None
 
 
@@ -200,7 +232,7 @@ SCHEMA: dict[str, tuple[type, dict[str, tuple[type, Any]]]] = {
             "connect_interval": (float, _delay),
         },
     ),
-    "health": (HealthConfig, {"host": (str, None), "port": (int, _port)}),
+    "health": (HealthConfig, {"host": (str, _listen_host), "port": (int, _port)}),
     "database": (
         DatabaseConfig,
         {"path": (str, None), "backup_dir": (str, None), "backup_keep": (int, _keep)},
@@ -209,7 +241,7 @@ SCHEMA: dict[str, tuple[type, dict[str, tuple[type, Any]]]] = {
     "dashboard": (
         DashboardConfig,
         {
-            "host": (str, None),
+            "host": (str, _listen_host),
             "port": (int, _port),
             "prometheus_url": (str, _url),
             "alertmanager_url": (str, _url),
@@ -224,7 +256,10 @@ SCHEMA: dict[str, tuple[type, dict[str, tuple[type, Any]]]] = {
 def _check_type(path: Path, key: str, value: Any, want: type) -> Any:
     # bool is an int in Python; a TOML `true` is never a valid number here.
     if want is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ConfigError(path, key, "is far out of range") from None
     if isinstance(value, bool) or not isinstance(value, want):
         raise ConfigError(path, key, f"must be {want.__name__}, got {type(value).__name__}")
     return value
@@ -235,7 +270,7 @@ def parse(data: dict[str, Any], path: Path | str = "<config>") -> Config:
     sections: dict[str, Any] = {}
     for name, value in data.items():
         if name not in SCHEMA:
-            raise ConfigError(path, name, f"unknown section (known: {', '.join(SCHEMA)})")
+            raise ConfigError(path, _shown(name), f"unknown section (known: {', '.join(SCHEMA)})")
         if not isinstance(value, dict):
             raise ConfigError(path, name, "must be a table ([" + name + "])")
         cls, keys = SCHEMA[name]
@@ -243,11 +278,13 @@ def parse(data: dict[str, Any], path: Path | str = "<config>") -> Config:
         for key, raw in value.items():
             dotted = f"{name}.{key}"
             if key not in keys:
-                raise ConfigError(path, dotted, "unknown key")
+                raise ConfigError(path, _shown(dotted), "unknown key")
             want, check = keys[key]
             val = _check_type(path, dotted, raw, want)
             if want is str and "\x00" in val:
                 raise ConfigError(path, dotted, "must not contain NUL characters")
+            if want is str and len(val) > MAX_STRING:
+                raise ConfigError(path, dotted, f"is longer than {MAX_STRING} characters")
             problem = check(val) if check else None
             if problem:
                 raise ConfigError(path, dotted, problem)
@@ -283,30 +320,71 @@ def parse(data: dict[str, Any], path: Path | str = "<config>") -> Config:
     )
 
 
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; OSError (with strerror) otherwise.
+
+    O_NONBLOCK: opening a FIFO must not hang start-up waiting for a writer.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(21, "Is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "not a regular file")
+        if st.st_size > limit:
+            raise OSError(0, f"larger than {limit} bytes ({st.st_size} bytes)")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # grew while we read it
+            raise OSError(0, f"larger than {limit} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _read_secret(path: Path, key: str, secret_path: str) -> str:
     # systemd LoadCredential= puts secrets under $CREDENTIALS_DIRECTORY; a
     # relative password_file names a credential there.
     creds = os.environ.get("CREDENTIALS_DIRECTORY")
     target = Path(creds) / secret_path if creds and not os.path.isabs(secret_path) else Path(secret_path)
     try:
-        secret = target.read_text(encoding="utf-8").strip()
+        secret = read_limited(target, MAX_SECRET_BYTES).decode("utf-8").strip()
     except OSError as exc:
         raise ConfigError(path, key, f"cannot read {target}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, key, f"{target} is not valid UTF-8") from None
     if not secret:
         raise ConfigError(path, key, f"{target} is empty")
+    if not secret.isprintable():
+        raise ConfigError(path, key, f"{target} must hold the password alone, on one line")
     return secret
 
 
-def load(path: Path | str = DEFAULT_PATH) -> Config:
+def read_toml(path: Path | str) -> dict[str, Any]:
+    """The parsed file, or a ConfigError saying in one line why it cannot be."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, MAX_CONFIG_BYTES)
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(path, None, "is not valid UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, None, f"TOML syntax error: {exc}") from None
-    return parse(data, path)
+    except RecursionError:
+        raise ConfigError(path, None, "values are nested too deeply (this file holds flat tables)") from None
+    except ValueError:  # an integer with more digits than Python converts
+        limit = sys.get_int_max_str_digits()
+        raise ConfigError(path, None, f"a number is out of range (more than {limit} digits)") from None
+
+
+def load(path: Path | str = DEFAULT_PATH) -> Config:
+    return parse(read_toml(path), path)

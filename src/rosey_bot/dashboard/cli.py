@@ -6,24 +6,17 @@ import argparse
 import ipaddress
 import logging
 import sys
-import tomllib
 from pathlib import Path
 
-from ..config import DEFAULT_PATH, EX_CONFIG, Config, ConfigError, parse
+from .. import listen
+from ..config import DEFAULT_PATH, EX_CONFIG, Config, ConfigError, parse, read_toml
 
 log = logging.getLogger("rosey_bot.dashboard")
 
 
 def load_config(path: Path) -> Config:
     """The bot's config file, minus its secrets: the dashboard never reads or holds them."""
-    try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(path, None, "is not valid UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, None, f"TOML syntax error: {exc}") from None
+    data = read_toml(path)
     if isinstance(data.get("server"), dict):
         data["server"].pop("channel_password", None)
     if isinstance(data.get("account"), dict):
@@ -40,30 +33,56 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _port(text: str) -> int:
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError("must be between 1 and 65535")
+    return port
+
+
+def _listening_server(app, config: Config, host: str, port: int, from_args):
+    """waitress bound to host:port, or a ConfigError naming the setting to change."""
+    from waitress.server import create_server
+
+    def error(exc: listen.ListenError) -> ConfigError:
+        flag = f"--{exc.key}"
+        if getattr(from_args, exc.key) is not None:
+            return ConfigError("command line", flag, exc.problem)
+        return ConfigError(config.path, f"dashboard.{exc.key}", exc.problem)
+
+    try:
+        listen.resolve(host, port)
+        # 8 threads: each refresh of the page asks for its four API routes at once.
+        return create_server(app, host=host, port=port, threads=8, ident="rosey-dashboard")
+    except listen.ListenError as exc:
+        raise error(exc) from None
+    except OSError as exc:
+        raise error(listen.explain(exc, host, port)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="rosey-dashboard", description=__doc__)
     ap.add_argument("--config", type=Path, default=DEFAULT_PATH, help=f"config file (default {DEFAULT_PATH})")
     ap.add_argument("--host", help="listen address (default: [dashboard] host, 127.0.0.1)")
-    ap.add_argument("--port", type=int, help="listen port (default: [dashboard] port, 5000)")
+    ap.add_argument("--port", type=_port, help="listen port (default: [dashboard] port, 5000)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from .app import create_app
+
     try:
         config = load_config(args.config)
+        host = args.host or config.dashboard.host
+        port = config.dashboard.port if args.port is None else args.port
+        # A busy port or a bad address will not fix itself: exit 78, no restart loop.
+        server = _listening_server(create_app(config), config, host, port, args)
     except ConfigError as exc:
         print(f"rosey-dashboard: {exc}", file=sys.stderr)
         return EX_CONFIG
-    host = args.host or config.dashboard.host
-    port = config.dashboard.port if args.port is None else args.port
     if not _is_loopback(host):
         # The page has no login; anyone who can reach it sees the bot's state.
         log.warning("listening on %s, not loopback: put access control in front of it", host)
-
-    from waitress import serve
-
-    from .app import create_app
-
-    # 8 threads: each refresh of the page asks for its four API routes at once.
-    serve(create_app(config), host=host, port=port, threads=8, ident="rosey-dashboard")
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
     return 0
 
 
