@@ -8,42 +8,12 @@ import shlex
 
 from tests.e2e.conftest import BROKEN, V1, V2
 from tests.support import apt
+from tests.support.botdata import DB, rows, write_rows
 from tests.support.container import Container
 
-DB = "/var/lib/rosey-bot/rosey.db"
 # As automation runs apt: no terminal, no answers, no forced conffile choice.
 PLAIN_APT = "apt-get install -y -q"
 EDITED_CONFIG = apt.TEST_CONFIG + '\n[log]\nlevel = "DEBUG"  # edited by the operator\n'
-
-
-def write_rows(c: Container, tag: str, n: int = 25) -> None:
-    """Rows written through the product's own storage layer, as the service user."""
-    script = (
-        "import time\n"
-        "from rosey_bot.storage import Database\n"
-        f"db = Database({DB!r})\n"
-        "now = int(time.time() * 1000)\n"
-        f"for i in range({n}):\n"
-        f"    db.user_joined('user{tag}%d' % i, 1, now)\n"
-        f"    db.record_chat('user{tag}%d' % i, 'hello {tag} %d' % i, now + i)\n"
-        f"db.record_user_count({n}, now)\n"
-        "db.close()\n"
-    )
-    c.run(f"runuser -u rosey-bot -- /opt/venvs/rosey-bot/bin/python -c {shlex.quote(script)}")
-
-
-def rows(c: Container) -> dict:
-    script = (
-        "import sqlite3, json\n"
-        f"con = sqlite3.connect('file:{DB}?mode=ro', uri=True)\n"
-        "out = {t: [list(r) for r in con.execute(f'SELECT * FROM {t} ORDER BY 1')]\n"
-        "       for (t,) in con.execute(\"SELECT name FROM sqlite_master WHERE type='table' ORDER BY 1\")}\n"
-        "out['user_version'] = con.execute('PRAGMA user_version').fetchone()[0]\n"
-        "print(json.dumps(out))\n"
-    )
-    import json
-
-    return json.loads(c.run(f"python3 -c {shlex.quote(script)}").stdout)
 
 
 def plain_install(c: Container, spec: str, check: bool = True, downgrade: bool = False):
