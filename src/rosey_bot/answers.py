@@ -90,6 +90,8 @@ def write_layer(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.chmod(tmp, 0o640)
+        # The directory's group (rosey-bot in /etc/rosey-bot): the service reads it as that group.
+        os.chown(tmp, -1, path.parent.stat().st_gid)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
