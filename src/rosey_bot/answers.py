@@ -8,6 +8,7 @@ First run with debconf):
   check KEY              the answer on stdin is valid for KEY (exit 0), or is not (exit 3, the reason on stdout)
   owner KEY [--config P] exit 0 and the file's path on stdout when an operator's file sets KEY
                          (debconf's answer for it would be overridden), else exit 1
+  current KEY [--config P] the value debconf's layer now holds for KEY (empty if none)
   write PATH             write debconf's own layer from ROSEY_URL, ROSEY_CHANNEL, ROSEY_ACCOUNT,
                          ROSEY_PASSWORD_FILE (environment); remove it when nothing is set
   probe [--config P]     the configured CyTube server answers for the channel (exit 0), or
@@ -55,6 +56,17 @@ def owner(key: str, main: Path) -> Path | None:
         if isinstance(table.get(section), dict) and name in table[section]:
             found = path
     return found
+
+
+def current(key: str, main: Path) -> str:
+    """The value debconf's own layer holds for ``key``: what a refused answer falls back to."""
+    section, _, name = key.partition(".")
+    try:
+        table = config.read_toml(layers.base_path(main))
+    except config.ConfigError:
+        return ""
+    value = table.get(section, {}).get(name, "") if isinstance(table.get(section), dict) else ""
+    return value if isinstance(value, str) else ""
 
 
 def layer_text(url: str, channel: str, account: str, password_file: str) -> str:
@@ -127,9 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("ping")
     p_check = sub.add_parser("check")
     p_check.add_argument("key", choices=ASKED[:3])
-    for name in ("owner", "probe"):
+    for name in ("owner", "current", "probe"):
         p = sub.add_parser(name)
-        if name == "owner":
+        if name != "probe":
             p.add_argument("key", choices=ASKED)
         p.add_argument("--config", type=Path, default=config.DEFAULT_PATH)
     p_write = sub.add_parser("write")
@@ -149,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         if found is None:
             return 1
         print(found)
+        return 0
+    if args.command == "current":
+        print(current(args.key, args.config))
         return 0
     if args.command == "write":
         env = os.environ

@@ -154,3 +154,10 @@ def test_layer_text_round_trips_and_is_empty_without_answers(tmp_path):
     assert oct((tmp_path / "debconf.toml").stat().st_mode & 0o777) == "0o640"
     answers.write_layer(tmp_path / "debconf.toml", "")
     assert not (tmp_path / "debconf.toml").exists()
+
+
+def test_current_is_debconfs_own_value_only(etc):
+    assert answers.current("server.url", etc / "config.toml") == ""
+    (etc / "debconf.toml").write_text(DEBCONF)
+    assert answers.current("server.url", etc / "config.toml") == "http://debconf.example"
+    assert answers.current("server.channel", etc / "config.toml") == "from-debconf"
