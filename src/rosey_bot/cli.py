@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import pwd
 import signal
 import sys
 
@@ -40,11 +42,48 @@ def _listen_error(cfg: config_mod.Config, section: str, exc: listen.ListenError)
     return config_mod.ConfigError(cfg.path, f"{section}.{exc.key}", exc.problem)
 
 
+def _load_as(user: str, path: str) -> int:
+    """Load the config in a child running as ``user`` (with its groups): 0, or 78 after one line.
+
+    check-config runs as root in the package scripts; root reads a password
+    file the service user cannot, and the service would then exit 78 on start.
+    """
+    try:
+        account = pwd.getpwnam(user)
+    except KeyError:
+        print(f"rosey-bot: check-config: --user {user}: no such user", file=sys.stderr)
+        return 2
+    if os.geteuid() != 0 and os.geteuid() != account.pw_uid:
+        print(f"rosey-bot: check-config: --user {user}: only root can check as another user", file=sys.stderr)
+        return 2
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: drop to the user, load, report through the exit status
+        code = 0
+        try:
+            os.setgroups(os.getgrouplist(user, account.pw_gid))
+            os.setgid(account.pw_gid)
+            os.setuid(account.pw_uid)
+            config_mod.load(path)
+        except config_mod.ConfigError as exc:
+            code = _config_error(config_mod.ConfigError(exc.path, exc.key, f"{exc.problem} (as user {user})"))
+        except BaseException as exc:  # noqa: BLE001 (the child must never return into the parent's code)
+            print(f"rosey-bot: check-config: as user {user}: {exc}", file=sys.stderr)
+            code = 1
+        sys.stderr.flush()
+        os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
 def cmd_check_config(args) -> int:
     try:
         cfg, merged = config_mod.load_layered(args.config)
     except config_mod.ConfigError as exc:
         raise SystemExit(_config_error(exc)) from None
+    if args.user:
+        code = _load_as(args.user, args.config)
+        if code:
+            return code
     if args.sources:
         # Which file each effective value came from (docs/DESIGN.md, Config layers).
         print("\n".join(config_mod.effective_lines(cfg, merged)))
@@ -73,7 +112,7 @@ def cmd_run(args) -> int:
             file=sys.stderr,
         )
         return config_mod.EX_CONFIG
-    logging.basicConfig(level=cfg.log.level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _setup_logging(cfg.log.level)
     state = BotState(installed_version(), cfg.server.channel, cfg.bot.error_window_seconds)
     try:
         server = _health_server(cfg, state)
@@ -92,6 +131,20 @@ def cmd_run(args) -> int:
         server.stop()
     log.info("rosey-bot stopped")
     return 0
+
+
+class OneLineFormatter(logging.Formatter):
+    """Escapes newlines and other controls in messages: chat text, media titles and
+    server errors come from strangers, and must not forge log lines in the journal."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        return config_mod.one_line(super().formatMessage(record))
+
+
+def _setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _health_server(cfg: config_mod.Config, state: BotState) -> HealthServer:
@@ -122,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--require-server", action="store_true", help="fail unless server and channel are set")
     check.add_argument("--quiet", "-q", action="store_true")
     check.add_argument("--sources", action="store_true", help="list every key, its value and the file it came from")
+    check.add_argument(
+        "--user", metavar="NAME", help="also check that NAME (the service's user, rosey-bot) can read every file"
+    )
     storage_commands.add_parsers(sub)
     return p
 

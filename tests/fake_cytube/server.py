@@ -26,6 +26,40 @@ ws_log = logging.getLogger("fake_cytube.websocket")
 ws_log.setLevel(logging.INFO)
 
 NAME_RE = re.compile(r"[a-zA-Z0-9_-]{1,20}")
+CONTROL_RE = re.compile(r"[\x00-\x1f]+")
+# CyTube's chat commands: a chat line "/name ..." runs the command instead of being
+# posted, with the SENDER's rank (name -> lowest rank that may run it; lower ranks are
+# silently ignored). Unknown "/words" are posted as text. The defaults of CyTube 3.x.
+CHAT_COMMANDS = {
+    "me": 0,
+    "sp": 0,
+    "afk": 0,
+    "say": 1.5,
+    "shout": 1.5,
+    "rcv": 1.5,
+    "poll": 1.5,
+    "kick": 1.5,
+    "mute": 1.5,
+    "smute": 1.5,
+    "unmute": 1.5,
+    "unsmute": 1.5,
+    "clear": 2,
+    "ban": 2,
+    "ipban": 2,
+    "kickanons": 2,
+    "clean": 2,
+    "cleantitle": 2,
+    "a": 255,
+}
+
+
+def sanitize_text(msg: str) -> str:
+    """CyTube's XSS.sanitizeText: every chat line and PM reaches clients HTML-escaped."""
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;")):
+        msg = msg.replace(raw, entity)
+    return msg.replace("(", "&#40;").replace(")", "&#41;")
+
+
 CHANNEL_RE = re.compile(r"[\w-]{1,30}")
 RATE_LIMIT = '44{"message":"Rate limit exceeded"}'
 
@@ -94,6 +128,8 @@ class FakeCyTube:
         self.chats: list[tuple[str, str]] = []  # accepted (username, msg)
         self.pms: list[tuple[str, str, str]] = []  # accepted (from, to, msg)
         self.dropped: list[tuple[str, str]] = []  # (why, frame)
+        self.commands: list[tuple[str, str]] = []  # chat commands that RAN: (username, line)
+        self.ignored_commands: list[tuple[str, str]] = []  # sent by a rank too low to run them
         self.cooldowns = 0
         self.connects = 0
         self.rate_limited_connects = 0
@@ -171,7 +207,7 @@ class FakeCyTube:
         self._call(self._chat_from(name, msg))
 
     def user_pm(self, name: str, to: str, msg: str) -> None:
-        payload = {"username": name, "msg": msg, "meta": {}, "time": _now_ms(), "to": to}
+        payload = {"username": name, "msg": sanitize_text(msg), "meta": {}, "time": _now_ms(), "to": to}
         self._call(self._to_named(to, "pm", payload))
 
     def send_event(self, event: str, payload: Any = None) -> None:
@@ -448,18 +484,45 @@ class FakeCyTube:
         msg = payload["msg"][:1000]
         if name == "chatMsg":
             self.chats.append((conn.name, msg))
-            await self._chat_from(conn.name, msg)
+            # As CyTube: control characters become a space, blank lines are dropped,
+            # and a line starting with a known "/command" runs it instead of posting.
+            line = CONTROL_RE.sub(" ", msg)
+            if not line.strip():
+                self.dropped.append(("blank", frame))
+                return
+            if not await self._chat_command(conn, line):
+                await self._chat_from(conn.name, line)
         else:
             to = payload.get("to")
             if not isinstance(to, str):
                 return
             self.pms.append((conn.name, to, msg))
-            out = {"username": conn.name, "msg": msg, "meta": {}, "time": _now_ms(), "to": to}
+            out = {"username": conn.name, "msg": sanitize_text(msg), "meta": {}, "time": _now_ms(), "to": to}
             await self._to_named(to, "pm", out)
             await self._send(conn, _event("pm", out))
 
+    async def _chat_command(self, conn: Conn, line: str) -> bool:
+        """Run ``line`` as CyTube does when it is a chat command; True when it was one."""
+        if not line.startswith("/"):
+            return False
+        command, _, rest = line[1:].partition(" ")
+        if command not in CHAT_COMMANDS:
+            return False
+        if conn.rank < CHAT_COMMANDS[command]:
+            self.ignored_commands.append((conn.name, line))
+            return True
+        self.commands.append((conn.name, line))
+        if command == "clear":
+            self.history = []
+            await self._broadcast("clearchat", None)
+        elif command in ("me", "sp", "say", "shout", "rcv") and rest:
+            # The rest is processed as a chat line again: "/me /clear" clears the chat.
+            if not await self._chat_command(conn, rest):
+                await self._chat_from(conn.name, rest)
+        return True
+
     async def _chat_from(self, username: str, msg: str) -> None:
-        body = {"username": username, "msg": msg, "meta": {}, "time": _now_ms()}
+        body = {"username": username, "msg": sanitize_text(msg), "meta": {}, "time": _now_ms()}
         self.history = (self.history + [body])[-15:]
         await self._broadcast("chatMsg", body)
 

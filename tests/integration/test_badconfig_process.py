@@ -8,9 +8,11 @@ Each must end with ONE line on stderr naming the file and the key, and exit 78
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -149,3 +151,26 @@ def test_dashboard_bad_config_is_one_line_and_78(tmp_path, body, key, words):
     config = write_config(tmp_path, body)
     where = f"{config}: {key}: " if key else f"{config}: "
     assert_one_line(dashboard(config), f"rosey-dashboard: {where}", words)
+
+
+@pytest.fixture
+def world_traversable_dir():
+    """A directory another user can enter (pytest's tmp_path is 0700, root's own)."""
+    path = Path(tempfile.mkdtemp(prefix="rosey-badconfig-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path)
+
+
+def test_check_config_as_the_service_user_catches_a_password_file_only_root_reads(world_traversable_dir):
+    # The package scripts run check-config as root; the service runs as its own user.
+    assert os.geteuid() == 0, "this test checks as another user: run it as root"
+    secret = world_traversable_dir / "password"
+    secret.write_text("s3cret\n")
+    secret.chmod(0o600)
+    config = write_config(world_traversable_dir, f'[account]\nname = "rosey"\npassword_file = "{secret}"\n')
+    config.chmod(0o644)
+    assert run(bot(config, "check-config"))[0] == 0  # root reads it: that is the trap
+    prefix = f"rosey-bot: config error: {config}: account.password_file: "
+    line = assert_one_line(bot(config, "check-config") + ["--user", "nobody"], prefix, "Permission denied")
+    assert line.endswith("(as user nobody)")

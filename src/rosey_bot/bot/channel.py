@@ -118,7 +118,7 @@ class ChannelBot:
         # Lines before we are ready are the join replay: old, already answered.
         if not self.ready or chat.username in (self.me, SERVER_NOTICE):
             return
-        answer = self.commands.chat(chat.msg)
+        answer = self.commands.chat(chat.msg, chat.username, self.users.get(chat.username, -1))
         if answer is not None:
             self.outbox.say(answer)
             self.state.request_handled()
@@ -128,7 +128,7 @@ class ChannelBot:
         self.db.record_pm(pm.username, pm.to, pm.msg, pm.time_ms)
         if not self.ready or pm.username == self.me or pm.username == SERVER_NOTICE:
             return  # our own PMs come back to us too
-        reply = self.commands.pm(self.users.get(pm.username, -1), pm.msg)
+        reply = self.commands.pm(self.users.get(pm.username, -1), pm.msg, pm.username)
         if reply is None:
             return
         self.outbox.pm(pm.username, reply.text)

@@ -26,7 +26,7 @@ from ..state import BotState
 from ..version import installed_version
 from .discovery import discover
 from .limits import Backoff, ConnectLimiter, OutgoingLimiter
-from .text import split_message
+from .text import chat_lines, split_message
 
 log = logging.getLogger("rosey_bot.client")
 # websockets logs every frame at DEBUG, login password included: keep its logger above DEBUG.
@@ -69,7 +69,11 @@ class CytubeClient:
 
     # -- the outbox (ChannelBot's side) ---------------------------------------------
     def say(self, text: str) -> None:
-        for chunk in split_message(text):
+        lines = chat_lines(text)
+        if not lines and text.strip():
+            # The last gate: CyTube would run it as a chat command with the bot's rank.
+            log.warning("not posting a chat line that would run as a command: %r", text[:60])
+        for chunk in lines:
             self._queue(Outgoing(None, chunk))
 
     def pm(self, to: str, text: str) -> None:
