@@ -1,0 +1,137 @@
+"""A fake CyTube server that reports when each user enters and leaves the channel, for upgrade-gap measurements.
+
+Run inside a network namespace (the container shares it):
+
+    python tests/e2e/channel_presence.py --host 127.0.0.1 --channel e2e
+
+prints ``listening http://HOST:PORT``, then ``join NAME T`` / ``leave NAME T``
+lines, T being CLOCK_MONOTONIC seconds (only differences matter). The
+``Presence`` context manager runs it in a fresh namespace and collects them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Presence:
+    netns: str
+    url: str
+    events: list[tuple[str, str, float]] = field(default_factory=list)  # (join|leave, name, t)
+
+    @property
+    def nspawn_args(self) -> tuple[str, ...]:
+        return (f"--network-namespace-path=/run/netns/{self.netns}",)
+
+    def since(self, n: int) -> list[tuple[str, str, float]]:
+        return list(self.events[n:])
+
+    def wait_for(self, kind: str, name: str, after: int = 0, timeout: float = 60) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for k, who, t in self.events[after:]:
+                if (k, who) == (kind, name):
+                    return t
+            time.sleep(0.1)
+        raise AssertionError(f"no '{kind} {name}' seen by the fake CyTube server in {timeout} s: {self.events}")
+
+
+@contextlib.contextmanager
+def presence_server(channel: str, timeout: float = 30) -> Iterator[Presence]:
+    """A loopback-only network namespace holding the server; removed on exit."""
+    netns = f"rpres{os.getpid() % 100000}-{time.monotonic_ns() % 100000}"
+    subprocess.run(["ip", "netns", "add", netns], check=True, capture_output=True)
+    proc = None
+    try:
+        subprocess.run(["ip", "-n", netns, "link", "set", "lo", "up"], check=True, capture_output=True)
+        argv = [str(ROOT / ".venv/bin/python"), __file__, "--host", "127.0.0.1", "--channel", channel]
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", netns, *argv], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+        try:
+            first = lines.get(timeout=timeout).strip()
+        except queue.Empty:
+            raise AssertionError(f"the fake CyTube server did not start within {timeout} s") from None
+        assert first.startswith("listening http://"), f"fake CyTube: {first!r}"
+        presence = Presence(netns, first.split()[1])
+
+        def collect():
+            while True:
+                kind, name, t = lines.get().split()
+                presence.events.append((kind, name, float(t)))
+
+        threading.Thread(target=collect, daemon=True).start()
+        yield presence
+    finally:
+        if proc and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        subprocess.run(["ip", "netns", "del", netns], capture_output=True)
+
+
+def main() -> None:
+    # tests/ too: cytube_serve's server imports the fake as the top-level fake_cytube.
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+    from fake_cytube import Behaviour
+
+    from tests.fleet.cytube_serve import ReachableFakeCyTube
+
+    class PresenceFake(ReachableFakeCyTube):
+        """Prints the moment a connection is in the channel under a name, and the moment it leaves."""
+
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.present: set[int] = set()
+
+        def _report(self, conn) -> None:
+            if conn.joined and conn.name and conn.id not in self.present:
+                self.present.add(conn.id)
+                print(f"join {conn.name} {time.monotonic():.6f}", flush=True)
+
+        async def _join(self, conn) -> None:
+            await super()._join(conn)
+            self._report(conn)
+
+        async def _login(self, conn, payload) -> None:
+            await super()._login(conn, payload)
+            self._report(conn)
+
+        async def _broadcast(self, event, payload) -> None:
+            if event == "userLeave":
+                print(f"leave {payload['name']} {time.monotonic():.6f}", flush=True)
+            await super()._broadcast(event, payload)
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--host", required=True)
+    p.add_argument("--channel", required=True)
+    args = p.parse_args()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    behaviour = Behaviour(channel=args.channel, connect_limit=False)
+    with PresenceFake(behaviour, args.host, 0) as fake:
+        print(f"listening {fake.url}", flush=True)
+        stop.wait()
+
+
+if __name__ == "__main__":
+    main()
