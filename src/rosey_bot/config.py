@@ -183,6 +183,11 @@ def _listen_host(v: str) -> str | None:
     return None
 
 
+def _absolute(v: str) -> str | None:
+    # The service runs from / under ProtectSystem=strict: a relative path is never writable.
+    return None if not v or os.path.isabs(v) else "must be an absolute path (starting with /)"
+
+
 def _prefix(v: str) -> str | None:
     return None if 1 <= len(v) <= 3 and not v.isspace() else "must be 1-3 non-space characters"
 
@@ -237,7 +242,7 @@ SCHEMA: dict[str, tuple[type, dict[str, tuple[type, Any]]]] = {
     "health": (HealthConfig, {"host": (str, _listen_host), "port": (int, _port)}),
     "database": (
         DatabaseConfig,
-        {"path": (str, None), "backup_dir": (str, None), "backup_keep": (int, _keep)},
+        {"path": (str, _absolute), "backup_dir": (str, _absolute), "backup_keep": (int, _keep)},
     ),
     "log": (LogConfig, {"level": (str, _level)}),
     "dashboard": (
@@ -248,7 +253,7 @@ SCHEMA: dict[str, tuple[type, dict[str, tuple[type, Any]]]] = {
             "prometheus_url": (str, _url),
             "alertmanager_url": (str, _url),
             "bot_health_url": (str, _url),
-            "dpkg_log": (str, None),
+            "dpkg_log": (str, _absolute),
             "refresh_seconds": (int, _refresh),
         },
     ),
@@ -310,16 +315,38 @@ def parse(data: dict[str, Any], path: Path | str = "<config>") -> Config:
     bot = BotConfig(**sections.get("bot", {}))
     if bot.reconnect_max_delay < bot.reconnect_min_delay:
         raise ConfigError(path, "bot.reconnect_max_delay", "must be >= bot.reconnect_min_delay")
+    health = HealthConfig(**sections.get("health", {}))
+    dashboard = DashboardConfig(**sections.get("dashboard", {}))
+    if health.port == dashboard.port and _may_overlap(health.host, dashboard.host):
+        # Whichever starts second would find its port taken.
+        raise ConfigError(path, "dashboard.port", f"is health.port ({health.port}) too; each needs its own port")
+    database = DatabaseConfig(**sections.get("database", {}))
+    if os.path.isdir(database.path):
+        raise ConfigError(path, "database.path", "is a directory; name the database file in it (rosey.db)")
     return Config(
         server=server,
         account=account,
         bot=bot,
-        health=HealthConfig(**sections.get("health", {})),
-        database=DatabaseConfig(**sections.get("database", {})),
+        health=health,
+        database=database,
         log=LogConfig(level=log.level.upper()),
-        dashboard=DashboardConfig(**sections.get("dashboard", {})),
+        dashboard=dashboard,
         path=str(path),
     )
+
+
+def _may_overlap(host_a: str, host_b: str) -> bool:
+    """Could two listeners on these hosts (same port) collide? "::" takes IPv4 too (dual stack)."""
+
+    def version(host: str) -> int | None:  # None: a name, which may resolve to IPv4
+        try:
+            return ipaddress.ip_address(host).version
+        except ValueError:
+            return None
+
+    if host_a == host_b or "::" in (host_a, host_b):
+        return True
+    return any(x == "0.0.0.0" and version(y) != 6 for x, y in ((host_a, host_b), (host_b, host_a)))
 
 
 def read_limited(path: Path, limit: int) -> bytes:

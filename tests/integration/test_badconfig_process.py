@@ -36,7 +36,8 @@ def busy_port():
 
 def write_config(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(SERVER + f'[database]\npath = "{tmp_path / "rosey.db"}"\n' + body)
+    database = "" if "[database]" in body else f'[database]\npath = "{tmp_path / "rosey.db"}"\n'
+    path.write_text(SERVER + database + body)
     return path
 
 
@@ -76,6 +77,12 @@ BOT_CASES = {
     "huge number in a float key": (f"[bot]\nresponse_timeout = {'9' * 400}\n", "bot.response_timeout", "range"),
     "newline in an unknown key": ('[bot]\n"x\\ny" = 1\n', "bot.x\\ny", "unknown key"),
     "over-long string": (f'[server]\nchannel_password = "{"p" * 5000}"\n', "server.channel_password", "longer"),
+    "health and dashboard on one port": (
+        '[health]\nhost = "0.0.0.0"\nport = 5000\n[dashboard]\nport = 5000\n',
+        "dashboard.port",
+        "own port",
+    ),
+    "relative database path": ('[database]\npath = "rosey.db"\n', "database.path", "absolute"),
 }
 
 
@@ -95,6 +102,12 @@ def test_bot_bad_config_is_one_line_and_78(tmp_path, case, command):
 def test_bot_health_port_in_use_is_one_line_and_78(tmp_path, busy_port):
     config = write_config(tmp_path, f"[health]\nport = {busy_port}\n")
     assert_one_line(bot(config), f"rosey-bot: config error: {config}: health.port: ", "already in use")
+
+
+def test_database_path_that_is_a_directory_is_one_line_and_78(tmp_path):
+    config = write_config(tmp_path, "")
+    config.write_text(config.read_text().replace(str(tmp_path / "rosey.db"), str(tmp_path)))
+    assert_one_line(bot(config), f"rosey-bot: config error: {config}: database.path: ", "is a directory")
 
 
 def test_check_config_refuses_a_privileged_port(tmp_path):

@@ -53,6 +53,10 @@ def test_shipped_default_config_is_valid_but_unconfigured():
         ("[account]\nname = 'x'\npassword_file = '/nonexistent/pw'\n", "account.password_file", "cannot read"),
         ("[log]\nlevel = 'LOUD'\n", "log.level", "one of"),
         ("server = 1\n", "server", "must be a table"),
+        ("[health]\nhost = 'bad host!'\n", "health.host", "IP address"),
+        ("[dashboard]\nhost = ''\n", "dashboard.host", "must not be empty"),
+        ("[bot]\ncommand_prefix = " + "[" * 5000 + "]" * 5000 + "\n", None, "nested too deeply"),
+        (f"[bot]\nresponse_timeout = {'9' * 400}\n", "bot.response_timeout", "out of range"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path, text, key, words):
