@@ -74,6 +74,8 @@ clean:
 ## ENV=test|production picks deploy/inventories/$(ENV); VERSION=X.Y.Z a released version.
 ENV ?= test
 ANSIBLE_PLAYBOOK = ANSIBLE_CONFIG=deploy/ansible.cfg $(VENV)/bin/ansible-playbook -i deploy/inventories/$(ENV)
+# A mistyped ENV must not run against no hosts and "succeed".
+check_env = @test -d deploy/inventories/$(ENV) || { echo "ENV=$(ENV): no deploy/inventories/$(ENV) (there are: $$(ls deploy/inventories | xargs))" >&2; exit 2; }
 version_given = $(filter command line environment,$(origin VERSION))
 
 ## fleet: the Ansible tests on systemd-nspawn hosts over real SSH (root)
@@ -90,18 +92,22 @@ lintian: deb
 	lintian --fail-on error,warning build/debs/*_$(VERSION)_*.deb
 
 provision: venv
+	$(check_env)
 	$(ANSIBLE_PLAYBOOK) deploy/playbooks/provision.yml $(ANSIBLE_ARGS)
 
 deploy: venv
+	$(check_env)
 	@$(if $(version_given),,echo "deploy: say which version: make deploy ENV=$(ENV) VERSION=X.Y.Z" >&2; exit 2)
 	$(ANSIBLE_PLAYBOOK) deploy/playbooks/deploy.yml -e rosey_version=$(VERSION) $(ANSIBLE_ARGS)
 
 ## rollback: to VERSION, or without it to each host's previous version
 rollback: venv
+	$(check_env)
 	$(ANSIBLE_PLAYBOOK) deploy/playbooks/rollback.yml $(if $(version_given),-e rosey_version=$(VERSION)) $(ANSIBLE_ARGS)
 
 ## audit: table of host, installed and running version; EXPECT=X.Y.Z fails unless all run it, healthy
 audit: venv
+	$(check_env)
 	$(ANSIBLE_PLAYBOOK) deploy/playbooks/audit.yml $(if $(EXPECT),-e rosey_expect_version=$(EXPECT)) $(ANSIBLE_ARGS)
 
 ## repo-pull / repo-push: the repository host's aptly state and published tree <-> build/ (CI's release job)

@@ -33,8 +33,10 @@ def break_readiness(tree: Path, version: str) -> None:
     path.write_text(text.replace("/socketconfig/", "/socketconfig-not-here/"))
 
 
-def password_for(host: str) -> str:
-    return f"pw-{host}-Xq7"
+# Recognisable secrets: a dry run's output is searched for them. The account
+# password reaches Ansible the production way, through ROSEY_ACCOUNT_PASSWORD.
+ACCOUNT_PASSWORD = "acct-Secr3t-Q7wz"
+CHANNEL_PASSWORD = "chan-Secr3t-K4vx"
 
 
 @dataclass
@@ -91,10 +93,10 @@ def fleet(tmp_path_factory):
 
         # Fake CyTube on the hub's address; one registered account per host.
         cytube_lines: list[str] = []
-        accounts = [f"--account=rosey-{h.name}:{password_for(h.name)}" for h in hosts]
+        accounts = [f"--account=rosey-{h.name}:{ACCOUNT_PASSWORD}" for h in hosts]
+        serve = ["-m", "tests.fleet.cytube_serve", "--host", HUB_ADDR, "--channel", CHANNEL]
         proc = lab.spawn(
-            [str(VENV_BIN / "python"), "-m", "tests.fleet.cytube_serve", "--host", HUB_ADDR, "--channel", CHANNEL]
-            + accounts,
+            [str(VENV_BIN / "python"), *serve, f"--channel-password={CHANNEL_PASSWORD}", *accounts],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
@@ -131,7 +133,6 @@ def fleet(tmp_path_factory):
                             h.name: {
                                 "ansible_host": h.addr,
                                 "rosey_account_name": f"rosey-{h.name}",
-                                "rosey_account_password": password_for(h.name),
                             }
                             for h in hosts
                         },
@@ -142,6 +143,7 @@ def fleet(tmp_path_factory):
                             "rosey_repo_keyring_src": str(repo_root / "apt/rosey-archive-keyring.gpg"),
                             "rosey_server_url": url,
                             "rosey_channel": CHANNEL,
+                            "rosey_channel_password": CHANNEL_PASSWORD,
                             "rosey_bot_settings": {
                                 "response_timeout": 2.0,
                                 "reconnect_min_delay": 0.2,
@@ -157,7 +159,7 @@ def fleet(tmp_path_factory):
                 indent=2,
             )
         )
-        ansible = Ansible(lab, inventory, key, known_hosts)
+        ansible = Ansible(lab, inventory, key, known_hosts, {"ROSEY_ACCOUNT_PASSWORD": ACCOUNT_PASSWORD})
         fleet = Fleet(lab, repo_root, repo, hosts, ansible, timings, broken, cytube_lines)
         yield fleet
         if fleet.measured:

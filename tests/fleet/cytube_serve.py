@@ -1,6 +1,7 @@
 """Run the fake CyTube server on a given address (the fleet tests start it inside their network namespace).
 
-    python -m tests.fleet.cytube_serve --host 10.231.0.1 --channel fleet --account NAME:PASSWORD ...
+    python -m tests.fleet.cytube_serve --host 10.231.0.1 --channel fleet [--channel-password PW] \
+        --account NAME:PASSWORD ...
 
 Prints ``listening http://HOST:PORT`` once it accepts connections, then a line
 ``login NAME registered|guest`` per successful login, until SIGTERM.
@@ -50,6 +51,7 @@ def main() -> None:
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--channel", default="fleet")
+    p.add_argument("--channel-password", default=None)
     p.add_argument("--account", action="append", default=[], metavar="NAME:PASSWORD")
     args = p.parse_args()
     accounts = {}
@@ -57,7 +59,9 @@ def main() -> None:
         name, password = spec.split(":", 1)
         accounts[name] = (password, 2)
     # Several hosts connect and reconnect during a rollout: no per-server connect bucket here.
-    behaviour = Behaviour(channel=args.channel, accounts=accounts, connect_limit=False)
+    behaviour = Behaviour(
+        channel=args.channel, channel_password=args.channel_password, accounts=accounts, connect_limit=False
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

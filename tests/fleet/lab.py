@@ -147,7 +147,7 @@ class Lab:
 class Ansible:
     """ansible-playbook from the dev venv, run in the hub namespace over real SSH with a test key."""
 
-    def __init__(self, lab: Lab, inventory: Path, key: Path, known_hosts: Path):
+    def __init__(self, lab: Lab, inventory: Path, key: Path, known_hosts: Path, env: dict[str, str] | None = None):
         self.lab, self.inventory = lab, inventory
         # A short path: a unix socket path has at most 108 bytes, and ssh appends 17 to %C's 40.
         self.control_dir = Path(tempfile.mkdtemp(prefix="rfl-ssh-", dir="/tmp"))
@@ -175,10 +175,15 @@ class Ansible:
                     "-o ConnectTimeout=10",
                 ]
             ),
+            **(env or {}),
         }
 
-    def playbook(self, name: str, *extra: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+    def playbook(
+        self, name: str, *extra: str, check: bool = True, timeout: float = 600, env: dict[str, str | None] | None = None
+    ) -> subprocess.CompletedProcess:
+        """Run a playbook; ``env`` overrides the environment (a value of None removes the variable)."""
         self.runs += 1
+        run_env = {k: v for k, v in {**self.env, **(env or {})}.items() if v is not None}
         argv = [
             "ip",
             "netns",
@@ -191,7 +196,7 @@ class Ansible:
             *extra,
         ]
         start = time.monotonic()
-        proc = subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=timeout)
+        proc = subprocess.run(argv, capture_output=True, text=True, env=run_env, timeout=timeout)
         took = time.monotonic() - start
         print(f"fleet: ansible-playbook {name} {shlex.join(extra)} took {took:.1f} s (exit {proc.returncode})")
         log = self.log_dir / f"{self.runs:02d}-{name}.log"

@@ -56,3 +56,19 @@ def test_workflows_call_make_targets_that_exist():
     assert called <= targets, f"workflows call make targets the Makefile lacks: {sorted(called - targets)}"
     for name in ("deploy/repo-sync.sh", "deploy/ci-ssh-setup.sh"):
         assert os.access(ROOT / name, os.X_OK), f"{name} must be executable"
+
+
+def test_a_run_against_no_bot_hosts_fails(tmp_path):
+    # Otherwise `make audit ENV=prod EXPECT=1.2.3` "passes" having looked at nothing.
+    empty = tmp_path / "hosts.yml"
+    empty.write_text("rosey_bots:\n  hosts: {}\n")
+    for inventory in (tmp_path / "no-such-inventory", empty):
+        for playbook in PLAYBOOKS:
+            if playbook.name == "inventory-check.yml":
+                continue
+            argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)]
+            proc = run([*argv, "-e", "rosey_expect_version=1.0.0", "-e", "rosey_version=1.0.0"])
+            assert proc.returncode != 0, f"{playbook.name} with {inventory.name}: {proc.stdout[-2000:]}"
+    proc = run(["make", "--no-print-directory", "audit", "ENV=no-such-env", "EXPECT=1.0.0"])
+    assert proc.returncode != 0
+    assert "ENV=no-such-env: no deploy/inventories/no-such-env (there are: production test)" in proc.stderr

@@ -1,19 +1,23 @@
-"""Issue #8: Ansible provision/deploy/rollback/audit over real SSH on a fleet of systemd-nspawn hosts.
+"""Ansible provision/deploy/rollback/audit over real SSH on a fleet of systemd-nspawn hosts.
 
 The tests are steps of one story on one fleet and run in file order:
-provision -> deploy V1 -> deploy V2 (rolling) -> audit -> a broken release
-stops at the first host -> rollback to V1 -> rollback to the previous version.
+a dry run on fresh hosts -> provision (and without the password: refused) ->
+deploy V1 (rollback with nothing recorded: refused) -> deploy V2 (rolling) ->
+audit -> dry runs of every playbook -> a version the repository lacks ->
+a broken release stops at the first host -> rollback to V1 -> rollback to
+the previous version -> a guest bot, chosen on purpose.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 
 from tests.support import apt, releases
 from tests.support.container import Container
 
-from .conftest import BROKEN, OPEN_PORT, V1, V2, password_for
+from .conftest import ACCOUNT_PASSWORD, BROKEN, CHANNEL_PASSWORD, OPEN_PORT, V1, V2
 from .lab import read_timings, wait_until
 
 HEALTH = (
@@ -54,10 +58,79 @@ def run_timed(fleet, what: str, playbook: str, *extra: str, check: bool = True):
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:
+    """The PLAY RECAP rows of the bot hosts (not localhost, where the inventory check runs)."""
     rows = {}
     for m in re.finditer(r"^(\S+)\s+: ((?:\w+=\d+\s*)+)$", output, re.M):
-        rows[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+        if m.group(1) != "localhost":
+            rows[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
     return rows
+
+
+def task_outputs(output: str, name: str) -> list[str]:
+    """What each run of the task called ``name`` printed."""
+    return [part.split("\n", 1)[1] for part in output.split("\nTASK [")[1:] if part.startswith(name + "]")]
+
+
+def changed_on(task_output: str) -> set[str]:
+    return set(re.findall(r"^changed: \[([^\]]+)\]", task_output, re.M))
+
+
+# Everything provision, deploy and rollback may change on a host, as one comparable text:
+# files (metadata and content), the account, dpkg's state, the bot process, the firewall.
+STATE = r"""
+for p in /etc/rosey-bot /etc/apt/sources.list.d /usr/share/keyrings /etc/nftables.conf \
+         /var/lib/rosey-deploy /var/lib/apt/lists /var/lib/dpkg/status; do
+    [ -e "$p" ] && find "$p" -printf '%p %y %m %u %g %s %i %T@\n' | sort
+done
+find /etc/rosey-bot /etc/apt/sources.list.d /usr/share/keyrings /var/lib/rosey-deploy \
+     /etc/nftables.conf /var/lib/dpkg/status -type f -exec sha256sum {} + 2>/dev/null | sort
+getent passwd rosey-bot; getent group rosey-bot
+dpkg-query -W -f='${db:Status-Abbrev}${Version}\n' rosey-bot 2>&1
+systemctl show -p ActiveState,InvocationID rosey-bot.service nftables.service
+nft list ruleset | sha256sum
+"""
+
+
+def fleet_state(fleet) -> dict[str, str]:
+    return {h.name: h.container.run(STATE, check=False).stdout for h in fleet.hosts}
+
+
+def assert_unchanged(fleet, before: dict[str, str], what: str, but: str = "^$") -> None:
+    """Every host's state is as ``before``, except for lines matching the regex ``but``."""
+    after = fleet_state(fleet)
+    for name in before:
+        old, new = ([ln for ln in s[name].splitlines() if not re.match(but, ln)] for s in (before, after))
+        assert new == old, f"{what} changed {name}:\n" + "\n".join(
+            difflib.unified_diff(old, new, "before", "after", lineterm="")
+        )
+
+
+def assert_no_secret(proc, *secrets: str) -> None:
+    output = proc.stdout + proc.stderr
+    for secret in (ACCOUNT_PASSWORD, CHANNEL_PASSWORD, *secrets):
+        assert secret not in output, f"the output shows the secret {secret!r}"
+    # The rendered config.toml holds the channel password: none of it may be shown.
+    assert "channel_password" not in output and "[server]" not in output, "the output shows config.toml"
+
+
+def dry_run(fleet, playbook: str, *extra: str, env=None):
+    """``--check --diff`` of a playbook: it must succeed, change nothing on any host and show no secret."""
+    before = fleet_state(fleet)
+    timings = len(read_timings(fleet.timings_file))
+    proc = fleet.ansible.playbook(playbook, "--check", "--diff", *extra, env=env)
+    assert_unchanged(fleet, before, f"the dry run of {playbook}")
+    assert len(read_timings(fleet.timings_file)) == timings, "a dry run measured an install that did not happen"
+    assert_no_secret(proc, *(env or {}).values())
+    return proc
+
+
+def test_dry_run_of_provision_on_fresh_hosts(fleet):
+    proc = dry_run(fleet, "provision.yml")
+    rows = recap(proc.stdout)
+    assert set(rows) == {h.name for h in fleet.hosts}, proc.stdout[-2000:]
+    assert all(r["changed"] > 0 and r["failed"] == 0 for r in rows.values()), rows
+    # It says what it would write (the sources file is no secret: its diff is shown).
+    assert f"+URIs: {fleet.repo_url}" in proc.stdout
 
 
 def test_provision(fleet):
@@ -70,10 +143,12 @@ def test_provision(fleet):
         policy = c.run("apt-cache policy rosey-bot").stdout
         assert V1 in policy and V2 in policy, f"{h.name} should see both releases:\n{policy}"
         assert c.run("stat -c '%a %U %G' /etc/rosey-bot/password").stdout.split() == ["640", "root", "rosey-bot"]
-        assert c.run("cat /etc/rosey-bot/password").stdout == password_for(h.name) + "\n"
+        assert c.run("cat /etc/rosey-bot/password").stdout == ACCOUNT_PASSWORD + "\n"
         config = c.run("cat /etc/rosey-bot/config.toml").stdout
         assert f'name = "rosey-{h.name}"' in config and 'password_file = "/etc/rosey-bot/password"' in config
-        assert password_for(h.name) not in config
+        assert ACCOUNT_PASSWORD not in config
+        # It holds the channel password: root and the service only.
+        assert c.run("stat -c '%a %U %G' /etc/rosey-bot/config.toml").stdout.split() == ["640", "root", "rosey-bot"]
         assert c.run("systemctl is-active nftables.service").stdout.strip() == "active"
 
     # The firewall in action on h1: SSH and the configured port answer, anything else is dropped.
@@ -97,6 +172,22 @@ def test_provision(fleet):
     assert all(r["changed"] == 0 and r["failed"] == 0 for r in rows.values()), rows
 
 
+def test_provision_without_the_password_fails_before_changing_any_host(fleet):
+    before = fleet_state(fleet)
+    for env, extra in [
+        ({"ROSEY_ACCOUNT_PASSWORD": None}, ()),  # unset
+        ({"ROSEY_ACCOUNT_PASSWORD": ""}, ()),  # empty counts as unset
+        ({"ROSEY_ACCOUNT_PASSWORD": "  "}, ()),  # and so does blank (the bot strips the file)
+        ({}, ("-e", "rosey_guest=true")),  # guest and a password: which one was meant?
+    ]:
+        proc = fleet.ansible.playbook("provision.yml", *extra, check=False, env=env)
+        assert proc.returncode != 0, f"provision with {env} {extra} must fail"
+        assert "ROSEY_ACCOUNT_PASSWORD" in proc.stdout, proc.stdout[-3000:]
+        assert "nothing was changed" in proc.stdout
+        assert_no_secret(proc)
+        assert_unchanged(fleet, before, f"the refused provision ({env} {extra})")
+
+
 def test_deploy_v1_makes_every_host_healthy(fleet):
     _, timed = run_timed(fleet, f"deploy {V1} (fresh install)", "deploy.yml", "-e", f"rosey_version={V1}")
     assert_ready_on(fleet, V1)
@@ -104,6 +195,17 @@ def test_deploy_v1_makes_every_host_healthy(fleet):
     # Each bot logged in with its own account, read from the password file provision wrote.
     for h in fleet.hosts:
         wait_until(lambda h=h: f"login rosey-{h.name} registered\n" in fleet.cytube_lines, 10, f"{h.name}'s login")
+
+
+def test_rollback_with_no_recorded_version_changes_nothing(fleet):
+    # A fresh install records no previous version: there is nothing to go back to.
+    before = fleet_state(fleet)
+    proc = fleet.ansible.playbook("rollback.yml", check=False)
+    assert proc.returncode != 0
+    for h in fleet.hosts:
+        assert f"{h.name} has no recorded previous version" in proc.stdout, proc.stdout[-3000:]
+    assert "-e rosey_version=X.Y.Z" in proc.stdout
+    assert_unchanged(fleet, before, "the refused rollback")
 
 
 def test_provision_on_a_running_fleet_restarts_the_bot_behind_the_gate(fleet):
@@ -148,6 +250,44 @@ def test_audit_prints_the_table(fleet, tmp_path):
         h3.container.run("systemctl start rosey-bot.service && rosey-healthcheck --ready --wait 20 -q")
 
 
+def test_dry_runs_on_a_running_fleet_change_nothing_and_show_no_secret(fleet):
+    # Provision: a rotated account password, a new channel password and a new log level.
+    rotated = {"ROSEY_ACCOUNT_PASSWORD": "acct-R0tated-Jm3p"}
+    channel = "chan-R0tated-Tb8c"
+    proc = dry_run(
+        fleet, "provision.yml", "-e", f"rosey_channel_password={channel}", "-e", "rosey_log_level=DEBUG", env=rotated
+    )
+    assert channel not in proc.stdout + proc.stderr
+    rows = recap(proc.stdout)
+    assert all(r["changed"] > 0 and r["failed"] == 0 for r in rows.values()), rows
+    assert "RUNNING HANDLER [rosey : Restart rosey-bot]" in proc.stdout, "the restart it would do is shown"
+
+    # Deploy and rollback (to the previous version, V1): what would be installed, and nothing is.
+    for playbook, extra in [("deploy.yml", ("-e", f"rosey_version={V1}")), ("rollback.yml", ())]:
+        proc = dry_run(fleet, playbook, *extra)
+        changed = {h for task in task_outputs(proc.stdout, f"rosey : Install rosey-bot {V1}") for h in changed_on(task)}
+        assert changed == {h.name for h in fleet.hosts}, proc.stdout[-3000:]
+    assert_ready_on(fleet, V2)
+
+    # The audit reads in a dry run as it does for real.
+    proc = dry_run(fleet, "audit.yml", "-e", f"rosey_expect_version={V2}")
+    for h in fleet.hosts:
+        assert re.search(rf"{h.name}\s+{re.escape(V2)}\s+{re.escape(V2)}\s+healthy", proc.stdout), proc.stdout[-3000:]
+
+
+def test_deploy_of_a_version_the_repository_lacks_changes_nothing(fleet):
+    before = fleet_state(fleet)
+    proc = fleet.ansible.playbook("deploy.yml", "-e", "rosey_version=9.9.9", check=False)
+    assert proc.returncode != 0
+    for h in fleet.hosts:
+        assert f"rosey-bot 9.9.9 is not in the repository {h.name} uses (it offers {V1}, {V2}" in proc.stdout or (
+            f"rosey-bot 9.9.9 is not in the repository {h.name} uses (it offers {V2}, {V1}" in proc.stdout
+        ), proc.stdout[-3000:]
+    assert "Install rosey-bot 9.9.9" not in proc.stdout, "no host may start installing it"
+    # A real deploy refreshes the package lists first (a cache); nothing else may change.
+    assert_unchanged(fleet, before, "the refused deploy", but=r"/var/lib/apt/lists/")
+
+
 def test_broken_release_stops_at_the_first_host(fleet):
     releases.publish([fleet.broken_deb], fleet.repo_root)
     first, others = fleet.hosts[0], fleet.hosts[1:]
@@ -169,7 +309,9 @@ def test_broken_release_stops_at_the_first_host(fleet):
         assert BROKEN not in h.container.run("cat /var/log/dpkg.log").stdout, f"{h.name} saw {BROKEN}"
     assert_ready_on(fleet, V2, others)
     rows = recap(proc.stdout)
-    assert rows[first.name]["failed"] == 1 and not any(h.name in rows for h in others), rows
+    # The others were only checked (every host is, before the rollout starts), never changed.
+    assert rows[first.name]["failed"] == 1, rows
+    assert all(rows[h.name]["changed"] == 0 and rows[h.name]["failed"] == 0 for h in others), rows
 
 
 def test_rollback_to_a_named_version_then_to_the_previous(fleet):
@@ -178,3 +320,25 @@ def test_rollback_to_a_named_version_then_to_the_previous(fleet):
     # Without a version: each host goes back to what it ran before the last change (V2).
     run_timed(fleet, "rollback to previous", "rollback.yml")
     assert_ready_on(fleet, V2)
+
+
+def test_guest_bot_chosen_on_purpose(fleet):
+    h3 = fleet.hosts[2]
+    c = h3.container
+    before = invocation(c)
+    fleet.ansible.playbook(
+        "provision.yml",
+        "--limit",
+        h3.name,
+        "-e",
+        "rosey_guest=true",
+        "-e",
+        "rosey_account_name=fleet-guest",
+        env={"ROSEY_ACCOUNT_PASSWORD": None},
+    )
+    assert c.run("test -e /etc/rosey-bot/password", check=False).returncode == 1, "a guest has no password file"
+    config = c.run("cat /etc/rosey-bot/config.toml").stdout
+    assert 'name = "fleet-guest"' in config and "password_file" not in config
+    assert invocation(c) != before, "the bot was restarted with its new config"
+    wait_until(lambda: "login fleet-guest guest\n" in fleet.cytube_lines, 20, "the guest login")
+    assert_ready_on(fleet, V2, [h3])
