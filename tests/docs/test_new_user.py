@@ -20,7 +20,7 @@ import pytest
 
 from tests.docs import doccommands as dc
 from tests.docs.netlab import private_net
-from tests.e2e.conftest import V2
+from tests.e2e.conftest import UNITS as NEWEST  # the newest good release (conftest's releases minus BROKEN)
 from tests.support import apt, container
 from tests.support.container import Container
 from tests.support.paths import ROOT
@@ -71,16 +71,16 @@ def test_manual_install_from_the_docs(doc, root_only, good_repository, fresh_ser
 
             # Healthy, in its channel, on the newest release the repository offers.
             assert "rosey-healthcheck: ok" in out, out[-2000:]
-            assert apt.installed_version(c) == V2
+            assert apt.installed_version(c) == NEWEST
             assert c.run("systemctl is-active rosey-bot", check=False).stdout.strip() == "active"
             body = apt.health(c)
             assert body["status"] == "healthy" and body["connected"] is True, body
-            assert body["channel"] == net.channel and body["version"] == V2, body
+            assert body["channel"] == net.channel and body["version"] == NEWEST, body
             # Installed from the repository over HTTP, trusted through Signed-By (no apt-key).
             policy = c.run("apt-cache policy rosey-bot").stdout
-            installed = re.search(rf"\*\*\* {re.escape(V2)} \d+\n((?:\s+\d+ .*\n?)+)", policy)
+            installed = re.search(rf"\*\*\* {re.escape(NEWEST)} \d+\n((?:\s+\d+ .*\n?)+)", policy)
             assert installed and net.repo_url in installed.group(1), policy
-            assert re.search(rf'"GET /pool/\S*/rosey-bot_{re.escape(V2)}_amd64\.deb HTTP', net.http_log.read_text())
+            assert re.search(rf'"GET /pool/\S*/rosey-bot_{re.escape(NEWEST)}_amd64\.deb HTTP', net.http_log.read_text())
             sources = c.run("cat /etc/apt/sources.list.d/rosey.sources").stdout
             assert f"URIs: {net.repo_url}" in sources
             assert "Signed-By: /usr/share/keyrings/rosey-archive-keyring.gpg" in sources
