@@ -101,7 +101,7 @@ class LogConfig:
 
 @dataclass(frozen=True)
 class DashboardConfig:
-    """rosey-dashboard (SPEC §6): loopback by default, reads upstreams over loopback."""
+    """rosey-dashboard (docs/DESIGN.md, Dashboard): loopback by default, reads upstreams over loopback."""
 
     host: str = "127.0.0.1"
     port: int = 5000

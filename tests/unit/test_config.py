@@ -1,4 +1,4 @@
-"""Config validation (SPEC §2.3): every problem names the file and the key; exit 78."""
+"""Config validation (docs/DESIGN.md, Validation): every problem names the file and the key; exit 78."""
 
 import socket
 

@@ -1,4 +1,4 @@
-"""Chat commands for everyone and PM commands for moderators (SPEC §2.2)."""
+"""Chat commands for everyone and PM commands for moderators (docs/DESIGN.md, Commands)."""
 
 from __future__ import annotations
 
