@@ -420,7 +420,10 @@ def load_layered(path: Path | str = DEFAULT_PATH) -> tuple[Config, layers.Layere
 
     A problem is reported against the file that set the key, not the main file.
     """
-    merged = layers.read(path, read_toml)
+    try:
+        merged = layers.read(path, read_toml)
+    except OSError as exc:  # conf.d exists but cannot be listed
+        raise ConfigError(exc.filename or path, None, f"cannot read: {exc.strerror or exc}") from None
     try:
         return parse(merged.data, path), merged
     except ConfigError as exc:

@@ -161,3 +161,9 @@ def test_current_is_debconfs_own_value_only(etc):
     (etc / "debconf.toml").write_text(DEBCONF)
     assert answers.current("server.url", etc / "config.toml") == "http://debconf.example"
     assert answers.current("server.channel", etc / "config.toml") == "from-debconf"
+
+
+def test_a_drop_in_directory_that_cannot_be_listed_is_one_config_error(etc):
+    (etc / "conf.d").symlink_to("conf.d")  # a loop: listing it fails even for root
+    with pytest.raises(config.ConfigError, match=r"conf.d: cannot read: Too many levels of symbolic links"):
+        config.load(etc / "config.toml")
