@@ -72,6 +72,7 @@ clean:
 
 ## --- fleet automation and CI (deploy/, .github/workflows/, SPEC §7) ---------
 ## ENV=test|production picks deploy/inventories/$(ENV); VERSION=X.Y.Z a released version.
+## ANSIBLE_ARGS="--check --diff" makes any of provision/deploy/rollback/audit a dry run.
 ENV ?= test
 ANSIBLE_PLAYBOOK = ANSIBLE_CONFIG=deploy/ansible.cfg $(VENV)/bin/ansible-playbook -i deploy/inventories/$(ENV)
 # A mistyped ENV must not run against no hosts and "succeed".

@@ -252,26 +252,46 @@ def test_audit_prints_the_table(fleet, tmp_path):
         h3.container.run("systemctl start rosey-bot.service && rosey-healthcheck --ready --wait 20 -q")
 
 
-def test_dry_runs_on_a_running_fleet_change_nothing_and_show_no_secret(fleet):
-    # Provision: a rotated account password, a new channel password and a new log level.
+def test_dry_run_of_provision_on_a_running_fleet(fleet):
+    # A rotated account password, a new channel password and a new log level: all would change.
     rotated = {"ROSEY_ACCOUNT_PASSWORD": "acct-R0tated-Jm3p"}
     channel = "chan-R0tated-Tb8c"
-    proc = dry_run(
-        fleet, "provision.yml", "-e", f"rosey_channel_password={channel}", "-e", "rosey_log_level=DEBUG", env=rotated
-    )
+    extra = ("-e", f"rosey_channel_password={channel}", "-e", "rosey_log_level=DEBUG")
+    proc = dry_run(fleet, "provision.yml", *extra, env=rotated)
     assert channel not in proc.stdout + proc.stderr
     rows = recap(proc.stdout)
     assert all(r["changed"] > 0 and r["failed"] == 0 for r in rows.values()), rows
+    for task in (
+        "rosey : Write the account password file (root and the service only)",
+        "rosey : Write /etc/rosey-bot/config.toml",
+    ):
+        assert {h for out in task_outputs(proc.stdout, task) for h in changed_on(out)} == {h.name for h in fleet.hosts}
     assert "RUNNING HANDLER [rosey : Restart rosey-bot]" in proc.stdout, "the restart it would do is shown"
 
-    # Deploy and rollback (to the previous version, V1): what would be installed, and nothing is.
-    for playbook, extra in [("deploy.yml", ("-e", f"rosey_version={V1}")), ("rollback.yml", ())]:
-        proc = dry_run(fleet, playbook, *extra)
-        changed = {h for task in task_outputs(proc.stdout, f"rosey : Install rosey-bot {V1}") for h in changed_on(task)}
-        assert changed == {h.name for h in fleet.hosts}, proc.stdout[-3000:]
+
+def assert_dry_run_would_go_to_v1(fleet, proc) -> None:
+    """What deploying V1 over V2 would do, read from a dry run's output; and nothing of it done."""
+    everyone = {h.name for h in fleet.hosts}
+    installs = task_outputs(proc.stdout, f"rosey : Install rosey-bot {V1}")
+    assert {h for out in installs for h in changed_on(out)} == everyone, proc.stdout[-3000:]
+    # The version each host runs now was read (not skipped): the rollback record it would write.
+    records = task_outputs(proc.stdout, "rosey : Record the version this host ran before (for rollback.yml)")
+    assert {h for out in records for h in changed_on(out)} == everyone, proc.stdout[-3000:]
+    assert all(f"-{V1}\n+{V2}\n" in out for out in records), records
+    assert "healthy after" not in proc.stdout, "a dry run reports no time to healthy for an install it did not do"
     assert_ready_on(fleet, V2)
 
-    # The audit reads in a dry run as it does for real.
+
+def test_dry_run_of_deploy(fleet):
+    assert_dry_run_would_go_to_v1(fleet, dry_run(fleet, "deploy.yml", "-e", f"rosey_version={V1}"))
+
+
+def test_dry_run_of_rollback_to_the_previous_version(fleet):
+    assert_dry_run_would_go_to_v1(fleet, dry_run(fleet, "rollback.yml"))
+
+
+def test_dry_run_of_audit(fleet):
+    # The audit only reads: a dry run gives the real table and verdict.
     proc = dry_run(fleet, "audit.yml", "-e", f"rosey_expect_version={V2}")
     for h in fleet.hosts:
         assert re.search(rf"{h.name}\s+{re.escape(V2)}\s+{re.escape(V2)}\s+healthy", proc.stdout), proc.stdout[-3000:]
