@@ -17,11 +17,12 @@ from tests.e2e.conftest import V1, V2
 from tests.e2e.debconf_lab import ACCOUNT, PASSWORD, Terminal
 from tests.support import apt
 from tests.support.container import Container
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
 LAYER = "/etc/rosey-bot/debconf.toml"
-SHIPPED_CONFIG = open("packaging/config.toml").read()  # noqa: SIM115 (read once at import)
+SHIPPED_CONFIG = (ROOT / "packaging/config.toml").read_text()
 # As automation runs apt: no terminal, no answers.
 PLAIN_APT = "apt-get install -y -q"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rosey_bot import answers, cli, config, layers
+from tests.support.paths import ROOT
 
 MAIN = """
 [server]
@@ -100,7 +101,7 @@ def test_sources_never_show_the_channel_password(etc, capsys):
 
 def test_shipped_config_leaves_debconfs_keys_to_debconf(tmp_path):
     """The conffile must not set the keys debconf answers, or its empty values would hide the answers."""
-    (tmp_path / "config.toml").write_text(open("packaging/config.toml").read())
+    (tmp_path / "config.toml").write_text((ROOT / "packaging/config.toml").read_text())
     (tmp_path / "debconf.toml").write_text(DEBCONF)
     cfg = config.load(tmp_path / "config.toml")
     assert (cfg.server.url, cfg.server.channel, cfg.account.name) == (
