@@ -162,6 +162,31 @@ def test_interactive_install_through_a_terminal(repository, base_rootfs, lab):
         assert "cytube.example" not in c.run(f"cat {LAYER}").stdout
         assert c.run("cat /etc/rosey-bot/config.toml").stdout == SHIPPED_CONFIG
 
+        # dpkg-reconfigure at the terminal: every question again; a channel CyTube would refuse is asked
+        # again with the reason; an empty password keeps the one given before. (The teletype frontend
+        # offers no default to keep: the other answers are typed again.)
+        layer = c.run(f"cat {LAYER}").stdout
+        before = c.run("systemctl show -P InvocationID rosey-bot").stdout.strip()
+        # (debconf lets DEBIAN_FRONTEND win over -f, and the containers' default is noninteractive.)
+        term = Terminal(c, "dpkg-reconfigure rosey-bot", {"DEBIAN_FRONTEND": "teletype"})
+        term.expect(r"CyTube server address:")
+        term.send(lab.a.url)
+        term.expect(r"CyTube channel:")
+        term.send("no spaces here")
+        term.expect(words('The answer "no spaces here" for server.channel is refused: must be 1-30 characters'))
+        term.expect(r"CyTube channel:")
+        term.send("first")
+        term.expect(r"Name of the bot in the channel:")
+        term.send(ACCOUNT)
+        term.expect(r"Password of the registered account:")
+        term.send("")
+        assert term.finish() == 0, term.text[-3000:]
+        assert c.run("systemctl show -P InvocationID rosey-bot").stdout.strip() != before, "not restarted"
+        in_channel(c, "first", V1)
+        assert c.run(f"cat {LAYER}").stdout == layer, "the refused answer or an empty one changed the layer"
+        assert c.run("cat /etc/rosey-bot/password").stdout == PASSWORD + "\n"
+        secret_nowhere(c)
+
 
 def test_reconfigure_moves_the_bot_refuses_bad_answers_and_reports_a_silent_server(repository, base_rootfs, lab):
     with booted(repository, base_rootfs, lab, "reconf") as c:
