@@ -263,7 +263,7 @@ def test_dry_run_of_provision_on_a_running_fleet(fleet):
     assert all(r["changed"] > 0 and r["failed"] == 0 for r in rows.values()), rows
     for task in (
         "rosey : Write the account password file (root and the service only)",
-        "rosey : Write /etc/rosey-bot/config.toml",
+        "rosey : Write /etc/rosey-bot/conf.d/50-fleet.toml",
     ):
         assert {h for out in task_outputs(proc.stdout, task) for h in changed_on(out)} == {h.name for h in fleet.hosts}
     assert "RUNNING HANDLER [rosey : Restart rosey-bot]" in proc.stdout, "the restart it would do is shown"
