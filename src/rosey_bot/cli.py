@@ -76,11 +76,17 @@ def _load_as(user: str, path: str) -> int:
 
 
 def cmd_check_config(args) -> int:
-    cfg = _load(args.config)
+    try:
+        cfg, merged = config_mod.load_layered(args.config)
+    except config_mod.ConfigError as exc:
+        raise SystemExit(_config_error(exc)) from None
     if args.user:
         code = _load_as(args.user, args.config)
         if code:
             return code
+    if args.sources:
+        # Which file each effective value came from (docs/DESIGN.md, Config layers).
+        print("\n".join(config_mod.effective_lines(cfg, merged)))
     # What start-up would trip over, short of taking the ports (the running services hold them).
     for section in ("health", "dashboard"):
         where = getattr(cfg, section)
@@ -168,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the config and exit")
     check.add_argument("--require-server", action="store_true", help="fail unless server and channel are set")
     check.add_argument("--quiet", "-q", action="store_true")
+    check.add_argument("--sources", action="store_true", help="list every key, its value and the file it came from")
     check.add_argument(
         "--user", metavar="NAME", help="also check that NAME (the service's user, rosey-bot) can read every file"
     )

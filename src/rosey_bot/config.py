@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import layers
+
 DEFAULT_PATH = Path("/etc/rosey-bot/config.toml")
 EX_CONFIG = 78
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -413,5 +415,45 @@ def read_toml(path: Path | str) -> dict[str, Any]:
         raise ConfigError(path, None, f"a number is out of range (more than {limit} digits)") from None
 
 
+def load_layered(path: Path | str = DEFAULT_PATH) -> tuple[Config, layers.Layered]:
+    """The config of ``path`` and the files beside it (layers.py), and where each key came from.
+
+    A problem is reported against the file that set the key, not the main file.
+    """
+    try:
+        merged = layers.read(path, read_toml)
+    except OSError as exc:  # conf.d exists but cannot be listed
+        raise ConfigError(exc.filename or path, None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return parse(merged.data, path), merged
+    except ConfigError as exc:
+        source = merged.source_of(exc.key)
+        if source is None or source == Path(path):
+            raise
+        raise ConfigError(source, exc.key, exc.problem) from None
+
+
 def load(path: Path | str = DEFAULT_PATH) -> Config:
-    return parse(read_toml(path), path)
+    return load_layered(path)[0]
+
+
+SECRET_KEYS = {"server.channel_password"}
+
+
+def effective_lines(cfg: Config, merged: layers.Layered) -> list[str]:
+    """Every key, its effective value and the file it came from ("default" when none set it)."""
+    lines = []
+    for section, (_cls, keys) in SCHEMA.items():
+        for key in keys:
+            dotted = f"{section}.{key}"
+            value = getattr(getattr(cfg, section), key)
+            shown = ("(set)" if value else '""') if dotted in SECRET_KEYS else _toml_value(value)
+            lines.append(f"{dotted} = {shown}  # {merged.origin.get(dotted, 'default')}")
+    return lines
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    # A JSON string is a valid TOML basic string.
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)

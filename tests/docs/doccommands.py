@@ -74,6 +74,8 @@ STANDARD_TOOLS = {
     "dpkg": "dpkg",
     "dpkg-query": "dpkg",
     "dpkg-deb": "dpkg",
+    "debconf-set-selections": "debconf",
+    "dpkg-reconfigure": "debconf",
     "systemctl": "systemd",
     "journalctl": "systemd",
     "systemd-analyze": "systemd",

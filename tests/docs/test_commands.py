@@ -172,9 +172,7 @@ def test_readme_set_up_is_two_commands_and_quick_start_agrees_with_deployment():
     assert _shell_lines(build) == ["make release", "gpg --show-keys build/apt/rosey-archive-keyring.gpg"]
     manual = dc.blocks_of_section(dc.ROOT / "docs/DEPLOYMENT.md", "Manual install on one server")
     deployment = {line for block in manual for line in _shell_lines(block)}
-    # The one difference allowed: the quick start edits by hand what DEPLOYMENT's sed line writes.
+    # The same flow, no hand edit in either: the CyTube answers go to debconf.
     differing = [line for line in _shell_lines(server) if line not in deployment]
-    assert differing == ["editor /etc/rosey-bot/config.toml"], (
-        f"README's quick start says what DEPLOYMENT.md's manual install does not: {differing}"
-    )
-    assert any(line.startswith("sed -i") and "/etc/rosey-bot/config.toml" in line for line in deployment)
+    assert differing == [], f"README's quick start says what DEPLOYMENT.md's manual install does not: {differing}"
+    assert not any("editor" in line or line.startswith("sed -i") for line in deployment | set(_shell_lines(server)))

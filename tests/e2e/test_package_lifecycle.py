@@ -24,7 +24,9 @@ def plain_install(c: Container, spec: str, check: bool = True, downgrade: bool =
 def test_fresh_unconfigured_install_then_configure(repository, base_rootfs):
     with Container(base_rootfs, "e2e-fresh", binds={str(repository): "/srv/apt"}) as c:
         apt.add_repository(c)
-        out = plain_install(c, f"rosey-bot={V1}").stdout
+        proc = plain_install(c, f"rosey-bot={V1}")
+        # postinst talks through debconf's confmodule, which sends a script's stdout to stderr.
+        out = proc.stdout + proc.stderr
         assert "not started" in out and "server.url" in out, f"postinst should tell the operator what to do:\n{out}"
         assert c.run("systemctl is-active rosey-bot", check=False).stdout.strip() == "inactive"
         assert c.run("systemctl is-enabled rosey-bot").stdout.strip() == "enabled"

@@ -20,6 +20,8 @@ from tests.support.container import Container
 from .conftest import ACCOUNT_PASSWORD, BROKEN, CHANNEL_PASSWORD, OPEN_PORT, V1, V2
 from .lab import read_timings, wait_until
 
+# The fleet's settings: a drop-in of its own, read after the conffile (which stays the package's).
+FLEET_DROPIN = "/etc/rosey-bot/conf.d/50-fleet.toml"
 HEALTH = (
     "python3 -c 'import urllib.request as u, sys\n"
     'try: r = u.urlopen("http://127.0.0.1:8000/api/health", timeout=3)\n'
@@ -109,8 +111,8 @@ def assert_no_secret(proc, *secrets: str) -> None:
     output = proc.stdout + proc.stderr
     for secret in (ACCOUNT_PASSWORD, CHANNEL_PASSWORD, *secrets):
         assert secret not in output, f"the output shows the secret {secret!r}"
-    # The rendered config.toml holds the channel password: none of it may be shown.
-    assert "channel_password" not in output and "[server]" not in output, "the output shows config.toml"
+    # The rendered drop-in holds the channel password: none of it may be shown.
+    assert "channel_password" not in output and "[server]" not in output, "the output shows the fleet's drop-in"
 
 
 def dry_run(fleet, playbook: str, *extra: str, env=None):
@@ -144,11 +146,11 @@ def test_provision(fleet):
         assert V1 in policy and V2 in policy, f"{h.name} should see both releases:\n{policy}"
         assert c.run("stat -c '%a %U %G' /etc/rosey-bot/password").stdout.split() == ["640", "root", "rosey-bot"]
         assert c.run("cat /etc/rosey-bot/password").stdout == ACCOUNT_PASSWORD + "\n"
-        config = c.run("cat /etc/rosey-bot/config.toml").stdout
+        config = c.run(f"cat {FLEET_DROPIN}").stdout
         assert f'name = "rosey-{h.name}"' in config and 'password_file = "/etc/rosey-bot/password"' in config
         assert ACCOUNT_PASSWORD not in config
         # It holds the channel password: root and the service only.
-        assert c.run("stat -c '%a %U %G' /etc/rosey-bot/config.toml").stdout.split() == ["640", "root", "rosey-bot"]
+        assert c.run(f"stat -c '%a %U %G' {FLEET_DROPIN}").stdout.split() == ["640", "root", "rosey-bot"]
         assert c.run("systemctl is-active nftables.service").stdout.strip() == "active"
 
     # The firewall in action on h1: SSH and the configured port answer, anything else is dropped.
@@ -213,7 +215,7 @@ def test_provision_on_a_running_fleet_restarts_the_bot_behind_the_gate(fleet):
     proc = fleet.ansible.playbook("provision.yml", "-e", "rosey_log_level=DEBUG")
     assert "RUNNING HANDLER [rosey : Check rosey-bot is ready after the restart]" in proc.stdout
     for h in fleet.hosts:
-        assert 'level = "DEBUG"' in h.container.run("cat /etc/rosey-bot/config.toml").stdout
+        assert 'level = "DEBUG"' in h.container.run(f"cat {FLEET_DROPIN}").stdout
         assert invocation(h.container) != before[h.name], f"{h.name}: the bot was not restarted"
     assert_ready_on(fleet, V1)
 
@@ -261,7 +263,7 @@ def test_dry_run_of_provision_on_a_running_fleet(fleet):
     assert all(r["changed"] > 0 and r["failed"] == 0 for r in rows.values()), rows
     for task in (
         "rosey : Write the account password file (root and the service only)",
-        "rosey : Write /etc/rosey-bot/config.toml",
+        "rosey : Write /etc/rosey-bot/conf.d/50-fleet.toml",
     ):
         assert {h for out in task_outputs(proc.stdout, task) for h in changed_on(out)} == {h.name for h in fleet.hosts}
     assert "RUNNING HANDLER [rosey : Restart rosey-bot]" in proc.stdout, "the restart it would do is shown"
@@ -357,8 +359,8 @@ def test_guest_bot_chosen_on_purpose(fleet):
         env={"ROSEY_ACCOUNT_PASSWORD": None},
     )
     assert c.run("test -e /etc/rosey-bot/password", check=False).returncode == 1, "a guest has no password file"
-    config = c.run("cat /etc/rosey-bot/config.toml").stdout
-    assert 'name = "fleet-guest"' in config and "password_file" not in config
+    config = c.run(f"cat {FLEET_DROPIN}").stdout
+    assert 'name = "fleet-guest"' in config and 'password_file = ""' in config
     assert invocation(c) != before, "the bot was restarted with its new config"
     wait_until(lambda: "login fleet-guest guest\n" in fleet.cytube_lines, 20, "the guest login")
     assert_ready_on(fleet, V2, [h3])
