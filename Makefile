@@ -70,7 +70,7 @@ lock: venv
 clean:
 	rm -rf build/debs build/stage
 
-## --- fleet automation and CI (deploy/, .github/workflows/, SPEC §7) ---------
+## --- fleet automation and CI (deploy/, .github/workflows/, docs/DESIGN.md#fleet-and-ci) ---------
 ## ENV=test|production picks deploy/inventories/$(ENV); VERSION=X.Y.Z a released version.
 ## ANSIBLE_ARGS="--check --diff" makes any of provision/deploy/rollback/audit a dry run.
 ENV ?= test

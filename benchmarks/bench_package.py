@@ -1,4 +1,4 @@
-"""Package size and build time (issue #4), measured on this machine.
+"""Package size and build time, measured on this machine.
 
 - size of our .deb against a default dh-virtualenv build of the same tree and
   dependencies (plain `dh_virtualenv --builtin-venv`, pip from the index, no trimming);

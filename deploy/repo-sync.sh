@@ -1,5 +1,5 @@
 #!/bin/sh
-# Move the apt repository between the repository host and a local publish root (SPEC §4, §7).
+# Move the apt repository between the repository host and a local publish root (docs/DESIGN.md#publishing).
 #
 # Usage: deploy/repo-sync.sh pull|push
 #   REPO_SSH_TARGET  user@host of the repository host (required)

@@ -18,7 +18,7 @@ git ls-files -z --cached --others --exclude-standard | (cd "$src" && xargs -0 cp
 # Wheels come from the hash-checked wheelhouse only (fetched once, then offline).
 wheelhouse=$("$here/wheelhouse.sh" "${ROSEY_WHEELHOUSE:-$here/../build/wheelhouse}")
 echo "build: rosey-bot $version" >&2
-# pip sees only the wheelhouse, never a machine-specific mirror (SPEC §9).
+# pip sees only the wheelhouse, never a machine-specific mirror (docs/DESIGN.md#build-machine).
 (cd "$tree" && env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null ROSEY_WHEELHOUSE="$wheelhouse" \
     dpkg-buildpackage -us -uc -b --no-pre-clean >"$stage/build.log" 2>&1) || {
     tail -n 40 "$stage/build.log" >&2

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Print the Debian version of the checkout in $1 (default: .).
-# The git tag vX.Y.Z is the single source of truth (SPEC §3): a tagged commit
+# The git tag vX.Y.Z is the single source of truth (docs/DESIGN.md#versioning): a tagged commit
 # is X.Y.Z; N commits after it is X.Y.(Z+1)~devN+gSHA, which sorts below the
 # next release; with no tag yet, 0.1.0~devN+gSHA.
 set -eu

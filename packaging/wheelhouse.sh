@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$here/build/wheelhouse}
 mkdir -p "$dest"
 download() {
-    # The real index, not a machine-specific mirror (SPEC §9).
+    # The real index, not a machine-specific mirror (docs/DESIGN.md#build-machine).
     env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 \
         /usr/bin/python3 -m pip download --quiet --require-hashes --no-deps --only-binary=:all: \
         --dest "$dest" -r "$here/requirements.txt" "$@"

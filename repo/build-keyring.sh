@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build the rosey-archive-keyring package from a repository's signing keys
-# and publish it into that repository (SPEC §3, §4).
+# and publish it into that repository (docs/DESIGN.md#keyring-package).
 #
 # Usage: repo/build-keyring.sh [--root DIR] [--version V] [--out DIR] [--no-publish]
 #   ROSEY_REPO_URI  the URI servers fetch the repository from, written into

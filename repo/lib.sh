@@ -8,7 +8,7 @@
 #   apt-previous          the tree served before, kept so clients mid-update can finish
 #   withdrawn             versions withdrawn for good (never published again)
 #
-# Origin/Label/Suite/Codename are frozen once published (SPEC §4): every
+# Origin/Label/Suite/Codename are frozen once published (docs/DESIGN.md#frozen-identity): every
 # publish checks the new Release against the served one before switching.
 REPO=rosey-bot
 DIST=bookworm

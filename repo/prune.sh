@@ -1,6 +1,6 @@
 #!/bin/sh
 # Retention: drop old releases from the repository, never the last N nor a
-# deployed one (SPEC §4).
+# deployed one (docs/DESIGN.md#withdrawal-and-retention).
 #
 # Usage: repo/prune.sh [--root DIR] --keep N [--deployed VERSION]... [--deployed-file FILE] [--dry-run]
 #   Keeps the N newest rosey-bot versions still offered (Debian version

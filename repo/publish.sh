@@ -1,5 +1,5 @@
 #!/bin/sh
-# Publish .deb files into the signed aptly repository (SPEC §4).
+# Publish .deb files into the signed aptly repository (docs/DESIGN.md#publishing).
 #
 # Usage: repo/publish.sh [--root DIR] DEB...
 #   DIR (default: build) holds aptly's database (DIR/aptly), the signing

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Withdraw a bad release: its packages leave the repository and the served
-# tree, so apt offers the previous release again (SPEC §4).
+# tree, so apt offers the previous release again (docs/DESIGN.md#withdrawal-and-retention).
 #
 # Usage: repo/withdraw.sh [--root DIR] VERSION
 #   Removes every package of version VERSION (rosey-bot, rosey-monitoring)

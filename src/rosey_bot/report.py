@@ -1,4 +1,4 @@
-"""``rosey-report``: the validation report of SPEC §5, read from Prometheus' HTTP API.
+"""``rosey-report``: the availability report (docs/DESIGN.md#availability-report), read from Prometheus' HTTP API.
 
 For a period (default 24 h, ending now or at ``--end``) it prints, per bot
 instance and overall: uptime % (connected while scraped), error rate, restarts

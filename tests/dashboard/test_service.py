@@ -3,7 +3,7 @@
 The real rosey-bot package (release V1 of tests/e2e/conftest.py) is installed
 from the signed test repository; the bot runs (it cannot reach CyTube from the
 container, so it reports itself unhealthy) and dpkg's log holds the fixture
-history. The unit must start, read the config through the rosey-bot group,
+history. The unit must start, read the config it is handed as a credential,
 read /var/log/dpkg.log, reach the bot over loopback and serve 127.0.0.1:5000.
 """
 

@@ -1,4 +1,5 @@
-"""Extract the shell commands shown in the operator documentation and check that each one is real (SPEC §8).
+"""Extract the shell commands shown in the operator documentation and check that each one is real
+(docs/DESIGN.md#operator-documentation).
 
 Which fenced code blocks hold commands (the convention the docs follow):
 

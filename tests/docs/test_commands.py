@@ -1,4 +1,4 @@
-"""Issue #9: every command in README.md and docs/*.md is one the project (or Debian 12) really has.
+"""Every command in README.md and docs/*.md is one the project (or Debian 12) really has.
 
 The extraction convention and what is checked are described in tests/docs/doccommands.py.
 """

@@ -1,4 +1,4 @@
-"""Issue #9: docs/ROLLBACK-RUNBOOK.md's commands run as written on a server (a booted systemd container).
+"""docs/ROLLBACK-RUNBOOK.md's commands run as written on a server (a booted systemd container).
 
 The ```sh blocks of "One server" and "Restore the database from a backup" run in order, each as one
 `sh -e` script, exactly as written, with one substitution: an example version pinned in a block

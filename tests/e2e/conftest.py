@@ -2,7 +2,7 @@
 
 Releases (built once per working-tree content, cached in build/cache/debs):
   1.0.0  this tree as it is (schema N)
-  1.1.0  plus a test-only additive migration N+1 (the rollback rule of SPEC §2.4)
+  1.1.0  plus a test-only additive migration N+1 (the rollback rule, docs/DESIGN.md#migration-rule)
   1.1.1  plus a changed rosey-bot.service (one more Environment= variable)
   1.2.0  a deliberately broken release: the bot exits at start-up, so its health check fails
 """

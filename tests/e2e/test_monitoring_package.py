@@ -1,4 +1,4 @@
-"""Issue #6: installing rosey-monitoring brings Debian's Prometheus and Alertmanager up
+"""Installing rosey-monitoring brings Debian's Prometheus and Alertmanager up
 with our configuration, and the bot's target is `up`, under real systemd."""
 
 import json

@@ -1,4 +1,4 @@
-"""Issue #4: the package behaves like a well-kept Debian package in every transition.
+"""The package behaves like a well-kept Debian package in every transition.
 
 All in booted bookworm containers with real systemd, apt and dpkg, with the
 releases of conftest.py (V1 schema N, V2 schema N+1, BROKEN fails its health check).

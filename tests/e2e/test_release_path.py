@@ -1,4 +1,4 @@
-"""Issue #2: the release path end to end, under real systemd.
+"""The release path end to end, under real systemd.
 
 Releases built from this working tree, published into a signed aptly
 repository, installed, upgraded and downgraded in a booted bookworm container.

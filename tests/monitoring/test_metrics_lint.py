@@ -1,4 +1,4 @@
-"""`promtool check metrics` is clean on what a live bot serves at /api/metrics (SPEC §2.5)."""
+"""`promtool check metrics` is clean on what a live bot serves at /api/metrics (docs/DESIGN.md#metrics)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue #4: the build itself: offline from the wheelhouse, byte-identical twice, lintian-clean.
+"""The build itself: offline from the wheelhouse, byte-identical twice, lintian-clean.
 
 One commit of this working tree (a throwaway clone) is built twice: once
 normally, once in a network namespace with no network at all, which proves

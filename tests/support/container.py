@@ -1,4 +1,4 @@
-"""Real systemd in systemd-nspawn containers, for end-to-end tests (SPEC §9).
+"""Real systemd in systemd-nspawn containers, for end-to-end tests (docs/DESIGN.md#containers).
 
 A bookworm rootfs is made once with mmdebstrap and cached under
 build/cache/rootfs/<key>, the key hashing everything that decides its

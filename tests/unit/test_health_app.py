@@ -1,4 +1,4 @@
-"""/api/health and /api/metrics (SPEC §2.5), over real HTTP from the waitress server."""
+"""/api/health and /api/metrics (docs/DESIGN.md#health-endpoint), over real HTTP from the waitress server."""
 
 import json
 import urllib.error

@@ -168,7 +168,7 @@ def test_unopenable_path_raises_storage_error(tmp_path):
         Database(tmp_path / "dir.db")
 
 
-# --- the rollback rule (SPEC §2.4) ------------------------------------------------
+# --- the rollback rule (docs/DESIGN.md#migration-rule) ------------------------------------------------
 
 
 def test_this_release_runs_on_the_schema_of_the_next_release_and_loses_no_rows(tmp_path):

@@ -1,4 +1,4 @@
-"""packaging/version.sh: the git tag is the single source of truth for the version (SPEC §3)."""
+"""packaging/version.sh: the git tag is the single source of truth for the version (docs/DESIGN.md#versioning)."""
 
 import subprocess
 

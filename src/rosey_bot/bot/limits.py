@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 
-# CyTube's shared chat+PM flood limiter (SPEC §2.1), and chat_antiflood for ranks < 2.
+# CyTube's shared chat+PM flood limiter (docs/DESIGN.md#flood-limits), and chat_antiflood for ranks < 2.
 SERVER_LIMIT = (20.0, 10.0)  # burst, per second
 ANTIFLOOD_LIMIT = (4.0, 1.0)
 # Stay well inside the server's figures: clocks and network jitter differ on both ends.

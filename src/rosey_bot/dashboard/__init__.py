@@ -1,4 +1,4 @@
-"""rosey-dashboard (SPEC §6): status, charts, alerts and deployments on one read-only page."""
+"""rosey-dashboard (docs/DESIGN.md#dashboard): status, charts, alerts and deployments on one read-only page."""
 
 from .app import create_app
 

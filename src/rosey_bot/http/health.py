@@ -1,4 +1,4 @@
-"""The health server: ``/api/health`` and ``/api/metrics`` (SPEC §2.5).
+"""The health server: ``/api/health`` and ``/api/metrics`` (docs/DESIGN.md#health-and-metrics).
 
 An application factory (``create_app``) so tests build it without a socket,
 and ``HealthServer`` runs it under waitress on a daemon thread of the bot.

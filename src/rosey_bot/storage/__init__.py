@@ -1,4 +1,4 @@
-"""SQLite storage for the bot (SPEC §2.4): versioned additive schema, batched writes, backups."""
+"""SQLite storage for the bot (docs/DESIGN.md#storage): versioned additive schema, batched writes, backups."""
 
 from .backup import backup_database, backup_if_migration_pending, default_backup_dir, list_backups, restore
 from .database import Database

@@ -1,6 +1,6 @@
 """The versioned schema: `PRAGMA user_version` and an ordered list of additive migrations.
 
-Policy (SPEC §2.4): every step only adds (tables, nullable or defaulted columns,
+Policy (docs/DESIGN.md#migration-rule): every step only adds (tables, nullable or defaulted columns,
 indexes). Nothing is dropped, renamed or tightened, so release N keeps working
 on the schema release N+1 left behind: it finds every table and column it
 knows, and the ones it does not know accept its inserts (they have defaults).
