@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -155,3 +157,19 @@ def password_file(tmp_path) -> Path:
     path.write_text(PASSWORD + "\n")
     path.chmod(0o600)
     return path
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now (for a bot's health server)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stored_chat(db: Path, username: str = "alice") -> list[str]:
+    """The chat lines of ``username`` in the database, oldest first (read-only, beside a running bot)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return [r[0] for r in conn.execute("SELECT msg FROM chat_messages WHERE username = ? ORDER BY id", (username,))]
+    finally:
+        conn.close()

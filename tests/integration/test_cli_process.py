@@ -1,19 +1,12 @@
 """The real `rosey-bot run` process against the fake server: connects, reports healthy, stops on SIGTERM."""
 
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import requests
-from conftest import wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import free_port, wait_until
 
 
 def test_rosey_bot_run_process(make_fake, tmp_path):

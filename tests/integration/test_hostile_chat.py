@@ -8,13 +8,12 @@ line it posts on someone's behalf must never be one.
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, wait_until
+from conftest import PASSWORD, free_port, wait_until
 
 BOT_RANK = 3
 
@@ -118,7 +117,7 @@ def test_log_lines_cannot_be_forged_from_chat(make_fake, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(
         f'[server]\nurl = "{fake.url}"\nchannel = "test"\n[account]\nname = "rosey"\n'
-        f'[health]\nport = {_free_port()}\n[database]\npath = "{tmp_path / "rosey.db"}"\n'
+        f'[health]\nport = {free_port()}\n[database]\npath = "{tmp_path / "rosey.db"}"\n'
     )
     cli = Path(sys.executable).parent / "rosey-bot"
     proc = subprocess.Popen([str(cli), "-c", str(config), "run"], stderr=subprocess.PIPE, text=True)
@@ -138,9 +137,3 @@ def test_log_lines_cannot_be_forged_from_chat(make_fake, tmp_path):
 
 def _sent(fake, event: str) -> bool:
     return any(f.frame.startswith(f'42["{event}"') for f in fake.sent)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

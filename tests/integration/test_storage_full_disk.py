@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import wait_until
+from conftest import stored_chat, wait_until
 
 from rosey_bot.storage import database
 
@@ -66,14 +66,6 @@ def truncate_wal(db: Path) -> None:
     assert db.with_name(db.name + "-wal").stat().st_size == 0
 
 
-def stored(db: Path) -> list[str]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return [r[0] for r in conn.execute("SELECT msg FROM chat_messages WHERE username = 'alice' ORDER BY id")]
-    finally:
-        conn.close()
-
-
 def metric(bot, name: str) -> float:
     for line in bot.metrics().splitlines():
         if line.startswith(name + " "):
@@ -97,7 +89,7 @@ def test_full_disk_commands_answered_health_degraded_rows_written_when_space_ret
     bot = make_bot(fake, **{"database.path": str(db)})
     bot.wait_connected()
     fake.user_says("alice", "before the disk filled")
-    wait_until(lambda: stored(db) == ["before the disk filled"], what="the first row written")
+    wait_until(lambda: stored_chat(db) == ["before the disk filled"], what="the first row written")
 
     # The disk fills up.
     truncate_wal(db)
@@ -116,12 +108,12 @@ def test_full_disk_commands_answered_health_degraded_rows_written_when_space_ret
     body = wait_until(lambda: (b := bot.health()[1])["storage"]["buffered_rows"] >= 11 and b, what="rows buffered")
     assert body["storage"]["writable"] is False and "full" in body["storage"]["error"]
     assert metric(bot, "bot_storage_writable") == 0
-    assert stored(db) == ["before the disk filled"]
+    assert stored_chat(db) == ["before the disk filled"]
 
     # Room again: everything kept is written, health is back.
     filler.unlink()
     wait_until(lambda: bot.health()[1]["status"] == "healthy", what="health healthy again")
-    assert stored(db) == ["before the disk filled", "!ping", *during]
+    assert stored_chat(db) == ["before the disk filled", "!ping", *during]
     assert bot.health()[1]["storage"] == {"writable": True, "buffered_rows": 0, "dropped_rows": 0, "error": ""}
 
     # Full again, for longer than the buffer holds: the rest is dropped, counted, logged once.
@@ -134,7 +126,7 @@ def test_full_disk_commands_answered_health_degraded_rows_written_when_space_ret
     assert bot.health()[1]["status"] == "degraded"
     filler.unlink()
     wait_until(lambda: bot.health()[1]["status"] == "healthy", what="healthy after the second outage")
-    assert stored(db)[len(during) + 2 :] == flood[:BUFFER]  # the oldest kept, in order
+    assert stored_chat(db)[len(during) + 2 :] == flood[:BUFFER]  # the oldest kept, in order
     assert metric(bot, "bot_storage_dropped_rows_total") == len(flood) - BUFFER
     assert len(storage_lines(caplog, "buffer full")) == 1
     assert len(storage_lines(caplog, "writes are failing")) == 2  # one per outage, not per event

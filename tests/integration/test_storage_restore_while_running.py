@@ -7,37 +7,21 @@ wrote afterwards would be gone. Once the bot is stopped the same restore works.
 from __future__ import annotations
 
 import signal
-import socket
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import requests
-from conftest import wait_until
+from conftest import free_port, stored_chat, wait_until
 
 CLI = Path(sys.executable).parent / "rosey-bot"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def chat_lines(db: Path) -> list[str]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return [r[0] for r in conn.execute("SELECT msg FROM chat_messages WHERE username = 'alice' ORDER BY id")]
-    finally:
-        conn.close()
 
 
 def say_lines(fake, db: Path, first: int, last: int) -> list[str]:
     lines = [f"line {i}" for i in range(first, last)]
     for line in lines:
         fake.user_says("alice", line)
-    wait_until(lambda: set(lines) <= set(chat_lines(db)), timeout=20, what=f"{lines[-1]} stored")
+    wait_until(lambda: set(lines) <= set(stored_chat(db)), timeout=20, what=f"{lines[-1]} stored")
     return lines
 
 
@@ -85,9 +69,9 @@ def test_restore_is_refused_while_the_bot_runs_and_no_row_is_lost(make_fake, tmp
         bot.send_signal(signal.SIGTERM)
         _, err = bot.communicate(timeout=20)
     assert bot.returncode == 0, err
-    assert chat_lines(db) == written, "rows were lost"
+    assert stored_chat(db) == written, "rows were lost"
 
     # Stopped: the same restore goes through and brings back the backup's rows.
     restored = cli(config, "restore", backup)
     assert restored.returncode == 0 and "restored from" in restored.stdout, restored.stderr
-    assert chat_lines(db) == written[:10]
+    assert stored_chat(db) == written[:10]
