@@ -35,15 +35,16 @@ def bot_path(db: Database) -> tuple[Callable[[str], None], str] | None:
     try:
         from rosey_bot.bot.channel import ChannelBot
         from rosey_bot.bot.client import CytubeClient
+        from rosey_bot.bot.outbox import Outbox
         from rosey_bot.config import parse
         from rosey_bot.protocol import Session
         from rosey_bot.state import BotState
 
         cfg = parse({"server": {"url": "http://127.0.0.1:1", "channel": "bench"}, "account": {"name": "rosey"}})
         state = BotState("bench", "bench")
-        client = CytubeClient(cfg, state)
-        client.handler = ChannelBot(state, db, client, cfg.bot.command_prefix)
-        session = Session("bench", name="rosey")
+        outbox = Outbox()
+        client = CytubeClient(cfg, state, ChannelBot(state, db, outbox, cfg.bot.command_prefix), outbox)
+        session = Session(channel="bench", name="rosey")
         handshake = [
             '0{"sid":"s","upgrades":[],"pingInterval":25000,"pingTimeout":120000,"maxPayload":1048576}',
             '40{"sid":"n"}',

@@ -92,7 +92,7 @@ class BotUnderTest:
 
     # What a test may ask of the bot, whichever runtime it is in.
     def say(self, *texts: str) -> None:
-        self.ask(lambda: [self.bot.client.say(text) for text in texts])
+        self.ask(lambda: [self.bot.outbox.say(text) for text in texts])
 
     def rank(self) -> int | None:
         return self.ask(lambda: self.bot.client.limiter.rank)

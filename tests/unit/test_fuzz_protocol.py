@@ -64,7 +64,7 @@ def test_socketconfig_parser_raises_only_protocol_error(body):
 
 
 def fresh_session(stage: int) -> Session:
-    s = Session("chan", "bot", "pw", "cpw", response_timeout=3.0)
+    s = Session(channel="chan", name="bot", password="pw", channel_password="cpw", response_timeout=3.0)
     steps = ['0{"sid":"a","pingInterval":25000,"pingTimeout":20000}', '40{"sid":"n"}', '42["userlist",[]]',
              '42["login",{"success":true,"name":"bot"}]']  # fmt: skip
     for frame in steps[:stage]:

@@ -67,7 +67,7 @@ def test_discovery_prefers_secure_and_builds_ws_url():
 
 
 def _ready_session(**kw) -> Session:
-    s = Session("chan", "bot", response_timeout=3.0, **kw)
+    s = Session(channel="chan", name="bot", response_timeout=3.0, **kw)
     s.receive(OPEN, 0)
     s.receive('40{"sid":"n"}', 0)
     s.receive('42["userlist",[]]', 0)
@@ -77,7 +77,7 @@ def _ready_session(**kw) -> Session:
 
 
 def test_session_walks_to_ready_one_answer_at_a_time():
-    s = Session("chan", "bot", "pw", response_timeout=3.0)
+    s = Session(channel="chan", name="bot", password="pw", response_timeout=3.0)
     assert s.data_to_send() == []
     with pytest.raises(ProtocolError):
         s.emit("chatMsg", {"msg": "too early"})
@@ -107,9 +107,9 @@ def test_pings_are_answered_and_silence_is_death():
 
 
 def test_every_awaited_answer_has_a_response_timeout():
-    s = Session("chan", "bot", response_timeout=0.5)
+    s = Session(channel="chan", name="bot", response_timeout=0.5)
     assert s.tick(0.6)[0].kind is CloseKind.TIMEOUT  # no handshake
-    s = Session("chan", "bot", response_timeout=0.5)
+    s = Session(channel="chan", name="bot", response_timeout=0.5)
     s.receive(OPEN, 0)
     s.receive('40{"sid":"n"}', 0)
     assert s.tick(0.4) == []
@@ -123,11 +123,11 @@ def test_login_failure_kick_disconnect_and_rate_limit_close_the_session():
     assert events[-1] == Closed(CloseKind.KICKED, "bye")
     assert s.receive("2", 2) == []  # closed: nothing more
     assert _ready_session().receive("41", 1) == [Closed(CloseKind.SERVER, "server disconnected the namespace (41)")]
-    s = Session("c", "bot")
+    s = Session(channel="c", name="bot")
     s.receive(OPEN, 0)
     [closed] = s.receive('44{"message":"Rate limit exceeded"}', 0)
     assert closed.kind is CloseKind.RATE_LIMITED
-    s = Session("c", "bot")
+    s = Session(channel="c", name="bot")
     for frame in (OPEN, '40{"sid":"n"}', '42["userlist",[]]'):
         s.receive(frame, 0)
     events = s.receive('42["login",{"success":false,"error":"That name is already taken"}]', 0)
@@ -135,21 +135,21 @@ def test_login_failure_kick_disconnect_and_rate_limit_close_the_session():
 
 
 def test_channel_password_flow():
-    s = Session("c", "bot", channel_password="cpw")
+    s = Session(channel="c", name="bot", channel_password="cpw")
     for frame in (OPEN, '40{"sid":"n"}'):
         s.receive(frame, 0)
     s.data_to_send()
     s.receive('42["needPassword",false]', 0)
     assert s.data_to_send() == ['42["channelPassword","cpw"]']
     assert s.receive('42["needPassword",true]', 0)[-1].kind is CloseKind.PASSWORD
-    s = Session("c", "bot")
+    s = Session(channel="c", name="bot")
     for frame in (OPEN, '40{"sid":"n"}'):
         s.receive(frame, 0)
     assert s.receive('42["needPassword",false]', 0)[-1].kind is CloseKind.PASSWORD
 
 
 def test_anonymous_session_is_read_only():
-    s = Session("c", "")
+    s = Session(channel="c", name="")
     for frame in (OPEN, '40{"sid":"n"}'):
         s.receive(frame, 0)
     events = s.receive('42["userlist",[]]', 0)
@@ -169,7 +169,7 @@ def test_malformed_frames_leave_the_session_unchanged():
 
 
 def test_session_repr_hides_passwords():
-    s = Session("c", "bot", "hunter2", "chanpw")
+    s = Session(channel="c", name="bot", password="hunter2", channel_password="chanpw")
     assert "hunter2" not in repr(s) and "chanpw" not in repr(s)
 
 

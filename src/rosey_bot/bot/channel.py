@@ -1,7 +1,8 @@
 """What the bot does in its channel: track users, log to the database, answer commands.
 
-It consumes the session's ServerEvents; replies go to an outbox (the client),
-which paces them. Bad payloads raise ProtocolError; the caller counts them.
+It consumes the session's ServerEvents; replies go to an outbox (bot/outbox.py),
+which the client empties at the flood limiter's pace. Bad payloads raise
+ProtocolError; the caller counts them.
 """
 
 from __future__ import annotations

@@ -3,18 +3,19 @@
 One ``run()`` loop: wait for the connect budget, discover, connect, let the
 session drive join and login, pump frames until the session closes or the
 socket dies, then back off (capped exponential, full jitter) and go again.
+A send loop beside it takes the outbox's messages (outbox.py) at the flood
+limiter's pace (limits.py); transport.py opens the socket on whichever
+websockets API is installed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ..config import Config
 from ..protocol import ProtocolError, Session, payloads
@@ -23,21 +24,20 @@ from ..state import BotState
 from ..version import installed_version
 from .discovery import discover
 from .limits import Backoff, ConnectLimiter, OutgoingLimiter
-from .text import chat_lines, split_message
+from .outbox import Outbox
 from .transport import ConnectionClosed, close_reason, open_websocket
 
 log = logging.getLogger("rosey_bot.client")
 
-OUTBOX_LIMIT = 200
-ECHO_WAIT = 10.0  # seconds we keep a sent message in case a cooldown says it was dropped
 FLOOD_NOTICE_MS = 1000.0  # noflood / spamFiltered carry no delay: assume a second
 
 
-@dataclass
-class Outgoing:
-    to: str | None  # None: channel chat
-    text: str
-    seq: int = 0
+class EventHandler(Protocol):
+    """What the client tells the channel behaviour (bot/channel.py's ChannelBot)."""
+
+    def became_ready(self, name: str) -> None: ...
+    def handle(self, name: str, payload: object) -> None: ...
+    def connection_lost(self) -> None: ...
 
 
 @dataclass
@@ -48,44 +48,25 @@ class Outcome:
 
 
 class CytubeClient:
-    def __init__(self, config: Config, state: BotState, clock: Callable[[], float] = time.monotonic):
-        self.config, self.state, self._clock = config, state, clock
+    """Sends what ``outbox`` holds (the handler's replies among it) and hands server events to ``handler``."""
+
+    def __init__(
+        self,
+        config: Config,
+        state: BotState,
+        handler: EventHandler,
+        outbox: Outbox,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.config, self.state, self.handler, self.outbox, self._clock = config, state, handler, outbox, clock
         bot = config.bot
         self.backoff = Backoff(bot.reconnect_min_delay, bot.reconnect_max_delay)
         self.connects = ConnectLimiter(bot.connect_burst, bot.connect_interval, clock())
         self.limiter = OutgoingLimiter(clock())
-        self.handler: Any = None  # the ChannelBot; set by the runner
         self.session: Session | None = None
         self.connect_count = 0
-        self._outbox: deque[Outgoing] = deque()
-        self._unechoed: deque[tuple[float, Outgoing]] = deque()
-        self._seq = itertools.count()
         self._wake = asyncio.Event()
-
-    # -- the outbox (ChannelBot's side) ---------------------------------------------
-    def say(self, text: str) -> None:
-        lines = chat_lines(text)
-        if not lines and text.strip():
-            # The last gate: CyTube would run it as a chat command with the bot's rank.
-            log.warning("not posting a chat line that would run as a command: %r", text[:60])
-        for chunk in lines:
-            self._queue(Outgoing(None, chunk))
-
-    def pm(self, to: str, text: str) -> None:
-        for chunk in split_message(text):
-            self._queue(Outgoing(to, chunk))
-
-    def _queue(self, item: Outgoing) -> None:
-        item.seq = next(self._seq)
-        if len(self._outbox) >= OUTBOX_LIMIT:
-            log.warning("outbox full (%d messages); dropping the oldest", OUTBOX_LIMIT)
-            self._outbox.popleft()
-        self._outbox.append(item)
-        self._wake.set()
-
-    @property
-    def pending(self) -> int:
-        return len(self._outbox)
+        outbox.on_put = self._wake.set  # a queued message wakes the send loop
 
     # -- the connection loop ------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -109,9 +90,8 @@ class CytubeClient:
     def _connection_lost(self) -> None:
         self.state.set_connected(False)
         self.session = None
-        self._unechoed.clear()
-        if self.handler is not None:
-            self.handler.connection_lost()
+        self.outbox.connection_lost()
+        self.handler.connection_lost()
 
     async def _connect_once(self) -> Outcome:
         cfg = self.config
@@ -129,11 +109,11 @@ class CytubeClient:
             self.connect_count += 1
             async with open_websocket(url, open_timeout=timeout, user_agent=f"rosey-bot/{installed_version()}") as ws:
                 session = Session(
-                    cfg.server.channel,
-                    cfg.account.name,
-                    cfg.account.password,
-                    cfg.server.channel_password,
-                    timeout,
+                    channel=cfg.server.channel,
+                    name=cfg.account.name,
+                    password=cfg.account.password,
+                    channel_password=cfg.server.channel_password,
+                    response_timeout=timeout,
                     now=self._clock(),
                 )
                 self.session = session
@@ -186,8 +166,7 @@ class CytubeClient:
         elif isinstance(event, Ready):
             # connected = in the channel and logged in (anonymous: in the channel, read-only)
             self.state.set_connected(True)
-            if self.handler is not None:
-                self.handler.became_ready(event.name)
+            self.handler.became_ready(event.name)
             log.info("in channel %s as %s", self.config.server.channel, event.name or "anonymous (read-only)")
             self._wake.set()
         elif isinstance(event, Opened):
@@ -206,27 +185,18 @@ class CytubeClient:
         elif name in ("noflood", "spamFiltered"):
             log.warning("server says %s", name)
             self._cooldown(FLOOD_NOTICE_MS, now)
-        elif name in ("chatMsg", "pm") and _sender(payload) == session.logged_in_name and self._unechoed:
-            self._unechoed.popleft()
-        if self.handler is not None:
-            self.handler.handle(name, payload)
+        elif name in ("chatMsg", "pm") and _sender(payload) == session.logged_in_name:
+            self.outbox.echoed()
+        self.handler.handle(name, payload)
 
     def _cooldown(self, ms: float, now: float) -> None:
-        # The server processes messages in order: the oldest one it has not echoed was dropped.
-        while self._unechoed and now - self._unechoed[0][0] > ECHO_WAIT:
-            self._unechoed.popleft()
-        if self._unechoed:
-            dropped = self._unechoed.popleft()[1]
-            at = 0  # back in the queue, in its original order
-            while at < len(self._outbox) and self._outbox[at].seq < dropped.seq:
-                at += 1
-            self._outbox.insert(at, dropped)
+        self.outbox.cooldown(now)  # the dropped message goes back into the queue, in its place
         self.limiter.cooldown(ms, now)
         log.info("cooldown %.0f ms from the server; now at most %.2f msg/s", ms, self.limiter.limit[1])
 
     async def _send_loop(self, ws, session: Session) -> None:
         while True:
-            if not (session.can_chat and self._outbox):
+            if not (session.can_chat and self.outbox):
                 self._wake.clear()
                 await self._wake.wait()
                 continue
@@ -236,12 +206,13 @@ class CytubeClient:
                 continue
             if not self.limiter.take(self._clock()):
                 continue
-            item = self._outbox.popleft()
+            item = self.outbox.pop(self._clock())
+            if item is None:
+                continue
             if item.to is None:
                 session.emit("chatMsg", {"msg": item.text, "meta": {}})
             else:
                 session.emit("pm", {"to": item.to, "msg": item.text, "meta": {}})
-            self._unechoed.append((self._clock(), item))
             await _flush(ws, session)
 
 

@@ -10,6 +10,7 @@ from ..state import BotState
 from ..storage import Database
 from .channel import ChannelBot
 from .client import CytubeClient
+from .outbox import Outbox
 
 log = logging.getLogger("rosey_bot.runner")
 
@@ -21,9 +22,9 @@ class Bot:
 
     def __init__(self, config: Config, state: BotState, db: Database):
         self.config, self.state, self.db = config, state, db
-        self.client = CytubeClient(config, state)
-        self.channel = ChannelBot(state, db, self.client, config.bot.command_prefix)
-        self.client.handler = self.channel
+        self.outbox = Outbox()
+        self.channel = ChannelBot(state, db, self.outbox, config.bot.command_prefix)
+        self.client = CytubeClient(config, state, self.channel, self.outbox)
 
     async def run(self, stop: asyncio.Event) -> None:
         flusher = asyncio.create_task(self._flush_periodically(stop))

@@ -93,7 +93,7 @@ class _Awaiting:
     what: str
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, kw_only=True)  # by name: two passwords side by side are easy to swap
 class Session:
     channel: str
     name: str = ""
