@@ -173,6 +173,11 @@ def test_session_repr_hides_passwords():
     assert "hunter2" not in repr(s) and "chanpw" not in repr(s)
 
 
+def test_session_takes_its_passwords_by_name_only():
+    with pytest.raises(TypeError):
+        Session("c", "bot", "hunter2", "chanpw")  # positional: the two passwords are easy to swap
+
+
 def test_payloads():
     assert payloads.chat_message({"username": "a", "msg": "b", "time": 5}, 9).time_ms == 5
     assert payloads.chat_message({"username": "a", "msg": "b", "time": "x"}, 9).time_ms == 9
