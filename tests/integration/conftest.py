@@ -50,7 +50,6 @@ class BotHandle:
     def __init__(self, cfg: config_mod.Config):
         self.config = cfg
         self.http = requests.Session()
-        self.crashed: str | None = None
 
     @property
     def base(self) -> str:
@@ -108,7 +107,10 @@ class LocalBot(BotHandle):
         self.under_test.stop()
         self.http.close()  # first: an open keep-alive connection keeps waitress's loop busy
         self.under_test.close()
-        self.crashed = repr(self.under_test.crashed) if self.under_test.crashed else None
+
+    @property
+    def crashed(self) -> str | None:
+        return repr(self.under_test.crashed) if self.under_test.crashed else None
 
 
 class ProcessBot(BotHandle):
@@ -119,12 +121,14 @@ class ProcessBot(BotHandle):
     def __init__(self, cfg: config_mod.Config, data: dict, log: Path):
         super().__init__(cfg)
         self.log = log
+        self.crashed: str | None = None  # as bot_process reports it when stopped
+        self._stderr = log.open("w")
         self.proc = subprocess.Popen(
             [DEBIAN_PYTHON, str(Path(__file__).with_name("bot_process.py")), json.dumps(data), str(cfg.path)],
             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC)},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=log.open("w"),
+            stderr=self._stderr,
             text=True,
         )
 
@@ -163,10 +167,18 @@ class ProcessBot(BotHandle):
 
     def stop(self) -> None:
         self.http.close()
-        self.proc.stdin.write(json.dumps({"op": "stop"}) + "\n")
-        self.proc.stdin.flush()
-        self.crashed = self._read()["crashed"]
-        assert self.proc.wait(timeout=20) == 0, self.log_text()[-2000:]
+        try:
+            if self.proc.poll() is not None:
+                self.crashed = f"bot_process exited with status {self.proc.returncode}: {self.log_text()[-2000:]}"
+                return
+            self.proc.stdin.write(json.dumps({"op": "stop"}) + "\n")
+            self.proc.stdin.flush()
+            self.crashed = self._read()["crashed"]
+            assert self.proc.wait(timeout=20) == 0, self.log_text()[-2000:]
+        finally:
+            self.proc.stdin.close()
+            self.proc.stdout.close()
+            self._stderr.close()
 
 
 # The fake-CyTube tests that exercise the connection run on both websockets APIs:
