@@ -50,7 +50,7 @@ def start_bot(tmp_path: Path, server_url: str, bundle: Path | None) -> tuple[sub
     config.write_text(
         f'[server]\nurl = "{server_url}"\nchannel = "test"\n[account]\nname = "rosey"\n'
         f'[health]\nport = {port}\n[database]\npath = "{tmp_path / "rosey.db"}"\n'
-        '[bot]\nreconnect_min_delay = 0.2\nreconnect_max_delay = 1.0\n'
+        "[bot]\nreconnect_min_delay = 0.2\nreconnect_max_delay = 1.0\n"
     )
     cli = Path(sys.executable).parent / "rosey-bot"
     env = {k: v for k, v in os.environ.items() if k not in TRUST_VARIABLES}
