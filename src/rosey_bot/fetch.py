@@ -85,14 +85,14 @@ def get(url: str, what: str, timeout: float, params: dict | None = None, limit: 
             headers=headers,
             timeout=(min(CONNECT_TIMEOUT, timeout), timeout),
             verify=trust(),
-            stream=True,
-            allow_redirects=False,  # the URLs are configured; a redirect is a misconfiguration to see
+            stream=True,  # read no more than ``limit``
         ) as response:
             body = _read(response, limit, f"{what} at {where}")
             return Answer(response.status_code, body, what, where)
-    except requests.Timeout:
-        raise Unreachable(f"{what} unreachable at {where}: no answer within {timeout:g}s") from None
     except (requests.RequestException, OSError) as exc:
+        # A read timeout in the body comes wrapped as a ConnectionError: ask the root cause.
+        if isinstance(exc, requests.Timeout) or isinstance(_root(exc), TimeoutError):
+            raise Unreachable(f"{what} unreachable at {where}: no answer within {timeout:g}s") from None
         raise Unreachable(f"{what} unreachable at {where}: {reason(exc)}") from None
 
 

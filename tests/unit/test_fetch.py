@@ -45,6 +45,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._answer(200, b"[" + b"0," * 40000 + b"0]")
         elif path == "/silent":  # accepts, never answers
             STOP.wait(30)
+        elif path == "/stalls":  # headers and part of the body, then nothing
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b'{"partial": ')
+            self.wfile.flush()
+            STOP.wait(30)
 
     def log_message(self, *args):
         pass
@@ -97,8 +104,9 @@ def test_accepted_error_status_returns_its_json(server):
     assert (answer.status, answer.ok, answer.json()) == (503, False, {"status": "unhealthy"})
 
 
-def test_redirect_is_not_followed(server):
-    assert unreachable(f"{server}/moved").endswith("answered HTTP 302")
+def test_redirect_is_followed(server):
+    # As urllib did: a server moved from http:// to https:// keeps working.
+    assert fetch.get_json(f"{server}/moved", "Thing", 3.0)["query"] == "/json"
 
 
 def test_body_over_the_limit(server):
@@ -111,6 +119,10 @@ def test_read_timeout(server):
     assert (
         unreachable(f"{server}/silent", timeout=0.3) == f"Thing unreachable at {server}/silent: no answer within 0.3s"
     )
+
+
+def test_read_timeout_in_the_body(server):
+    assert unreachable(f"{server}/stalls", timeout=0.3) == f"Thing unreachable at {server}/stalls: no answer within 0.3s"
 
 
 def test_connection_refused():
