@@ -122,7 +122,8 @@ def test_read_timeout(server):
 
 
 def test_read_timeout_in_the_body(server):
-    assert unreachable(f"{server}/stalls", timeout=0.3) == f"Thing unreachable at {server}/stalls: no answer within 0.3s"
+    message = unreachable(f"{server}/stalls", timeout=0.3)
+    assert message == f"Thing unreachable at {server}/stalls: no answer within 0.3s"
 
 
 def test_connection_refused():
