@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import layers
+from .protocol.discovery import CHANNEL_RULE, valid_channel
 
 DEFAULT_PATH = Path("/etc/rosey-bot/config.toml")
 EX_CONFIG = 78
@@ -86,6 +87,17 @@ class HealthConfig:
     host: str = "127.0.0.1"
     port: int = 8000
 
+    @property
+    def url(self) -> str:
+        """Where a client on this machine reaches the health server (``/api/health`` is below it).
+
+        A wildcard bind (0.0.0.0, ::) listens on loopback too, and is reached there.
+        """
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        if ":" in host:  # an IPv6 literal
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
 
 @dataclass(frozen=True)
 class DatabaseConfig:
@@ -126,13 +138,7 @@ class Config:
     @property
     def bot_health_url(self) -> str:
         """Where the dashboard finds the bot: [dashboard] bot_health_url, else [health]'s address."""
-        if self.dashboard.bot_health_url:
-            return self.dashboard.bot_health_url.rstrip("/")
-        # A wildcard bind is still reached over loopback.
-        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.health.host, self.health.host)
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.health.port}"
+        return self.dashboard.bot_health_url.rstrip("/") or self.health.url
 
     @property
     def configured(self) -> bool:
@@ -156,8 +162,8 @@ def _url(v: str) -> str | None:
 
 
 def _channel(v: str) -> str | None:
-    if v and not re.fullmatch(r"[\w-]{1,30}", v):
-        return "must be 1-30 characters of letters, digits, '_' or '-'"
+    if v and not valid_channel(v):
+        return f"must be {CHANNEL_RULE}"
     return None
 
 
@@ -415,17 +421,24 @@ def read_toml(path: Path | str) -> dict[str, Any]:
         raise ConfigError(path, None, f"a number is out of range (more than {limit} digits)") from None
 
 
-def load_layered(path: Path | str = DEFAULT_PATH) -> tuple[Config, layers.Layered]:
+# Keys that hold a secret or name where one is read: a reader without secrets drops them unread.
+SECRET_BEARING = ("server.channel_password", "account.password_file")
+
+
+def load_layered(path: Path | str = DEFAULT_PATH, secrets: bool = True) -> tuple[Config, layers.Layered]:
     """The config of ``path`` and the files beside it (layers.py), and where each key came from.
 
     A problem is reported against the file that set the key, not the main file.
+    ``secrets=False`` (the dashboard): the SECRET_BEARING keys are dropped before
+    validation, so no password file is opened and no secret is held.
     """
     try:
         merged = layers.read(path, read_toml)
     except OSError as exc:  # conf.d exists but cannot be listed
         raise ConfigError(exc.filename or path, None, f"cannot read: {exc.strerror or exc}") from None
+    data = merged.data if secrets else _without(merged.data, SECRET_BEARING)
     try:
-        return parse(merged.data, path), merged
+        return parse(data, path), merged
     except ConfigError as exc:
         source = merged.source_of(exc.key)
         if source is None or source == Path(path):
@@ -433,8 +446,17 @@ def load_layered(path: Path | str = DEFAULT_PATH) -> tuple[Config, layers.Layere
         raise ConfigError(source, exc.key, exc.problem) from None
 
 
-def load(path: Path | str = DEFAULT_PATH) -> Config:
-    return load_layered(path)[0]
+def _without(data: dict[str, Any], dotted_keys: tuple[str, ...]) -> dict[str, Any]:
+    out = {name: dict(table) if isinstance(table, dict) else table for name, table in data.items()}
+    for dotted in dotted_keys:
+        section, key = dotted.split(".")
+        if isinstance(out.get(section), dict):
+            out[section].pop(key, None)
+    return out
+
+
+def load(path: Path | str = DEFAULT_PATH, secrets: bool = True) -> Config:
+    return load_layered(path, secrets)[0]
 
 
 SECRET_KEYS = {"server.channel_password"}

@@ -9,43 +9,36 @@ Exit 0 on success; otherwise 1 with one line saying what was last seen.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-import urllib.error
-import urllib.request
 
 from . import config as config_mod
+from . import fetch
+from .health_contract import HEALTH_PATH
 
 
 def _default_url(config_path: str) -> str:
+    """The [health] address of the config (its layers included), else the default's."""
     try:
-        cfg = config_mod.load(config_path)
-        host, port = cfg.health.host, cfg.health.port
+        health = config_mod.load(config_path).health
     except config_mod.ConfigError:
-        host, port = config_mod.HealthConfig.host, config_mod.HealthConfig.port
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    return f"http://{host}:{port}/api/health"
+        health = config_mod.HealthConfig()
+    return health.url + HEALTH_PATH
 
 
 def probe(url: str, timeout: float) -> tuple[int | None, dict | None, str]:
     """One request: (HTTP status, parsed body, problem text)."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, None, f"no answer from {url}: {reason}"
+        answer = fetch.get(url, "health endpoint", timeout)
+    except fetch.Unreachable as exc:
+        return None, None, str(exc)
     try:
-        body = json.loads(raw)
-        if not isinstance(body, dict) or "status" not in body:
-            raise ValueError
-    except ValueError:
-        return status, None, f"{url} answered HTTP {status} without health JSON"
-    return status, body, ""
+        body = answer.json()
+    except fetch.Unreachable:
+        body = None
+    if not isinstance(body, dict) or "status" not in body:
+        return answer.status, None, f"{answer.where} answered HTTP {answer.status} without health JSON"
+    return answer.status, body, ""
 
 
 def judge(status: int | None, body: dict | None, problem: str, args) -> str:

@@ -17,23 +17,17 @@ steps had data.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from .fetch import Unreachable, get_json
 
 DEFAULT_URL = "http://127.0.0.1:9090"
 EX_PASS, EX_FAIL, EX_UNREACHABLE = 0, 1, 2
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-class Unreachable(Exception):
-    """Prometheus did not answer, or refused the query."""
 
 
 def parse_duration(text: str) -> int:
@@ -64,27 +58,13 @@ class Prometheus:
         self.url, self.timeout = url.rstrip("/"), timeout
 
     def query(self, expr: str, at: float) -> list[dict]:
-        qs = urllib.parse.urlencode({"query": expr, "time": f"{at:.3f}"})
-        try:
-            with urllib.request.urlopen(f"{self.url}/api/v1/query?{qs}", timeout=self.timeout) as resp:
-                body = json.load(resp)
-        except urllib.error.HTTPError as exc:
-            raise Unreachable(f"Prometheus at {self.url} refused a query (HTTP {exc.code}): {_error(exc)}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise Unreachable(f"cannot reach Prometheus at {self.url}: {reason}") from None
-        except ValueError:
-            raise Unreachable(f"{self.url} did not answer like Prometheus' HTTP API") from None
-        if body.get("status") != "success":
-            raise Unreachable(f"Prometheus at {self.url}: {body.get('error', 'query failed')}")
+        """The query's result; Unreachable when Prometheus does not answer or refuses it."""
+        params = {"query": expr, "time": f"{at:.3f}"}
+        body = get_json(f"{self.url}/api/v1/query", "Prometheus", self.timeout, params)
+        if not isinstance(body, dict) or body.get("status") != "success":
+            error = body.get("error", "query failed") if isinstance(body, dict) else "not Prometheus' HTTP API"
+            raise Unreachable(f"Prometheus at {self.url}: {error}")
         return body["data"]["result"]
-
-
-def _error(exc: urllib.error.HTTPError) -> str:
-    try:
-        return json.load(exc).get("error", exc.reason)
-    except ValueError:
-        return str(exc.reason)
 
 
 @dataclass

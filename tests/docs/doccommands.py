@@ -90,6 +90,7 @@ STANDARD_TOOLS = {
     "ls": "coreutils",
     "cat": "coreutils",
     "cp": "coreutils",
+    "update-ca-certificates": "ca-certificates",
     "mv": "coreutils",
     "rm": "coreutils",
     "mkdir": "coreutils",

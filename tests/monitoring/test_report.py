@@ -161,5 +161,5 @@ def test_report_exits_2_when_prometheus_is_unreachable():
     assert res.returncode == 2
     assert res.stdout == ""
     assert res.stderr.strip().splitlines() == [
-        f"rosey-report: cannot reach Prometheus at http://127.0.0.1:{port}: [Errno 111] Connection refused"
+        f"rosey-report: Prometheus unreachable at http://127.0.0.1:{port}/api/v1/query: [Errno 111] Connection refused"
     ]

@@ -6,6 +6,8 @@ import json
 import shlex
 import time
 
+from rosey_bot import health_contract
+
 from .container import Container
 
 SOURCES = """Types: deb
@@ -51,17 +53,7 @@ def installed_version(c: Container, package: str = "rosey-bot") -> str:
     return version
 
 
-HEALTH_FIELDS = {
-    "status",
-    "connected",
-    "channel",
-    "uptime_seconds",
-    "version",
-    "user_count",
-    "requests_handled",
-    "error_count",
-    "storage",
-}
+HEALTH_FIELDS = {*health_contract.FIELDS, health_contract.STORAGE}  # every key /api/health answers
 
 
 def health(c: Container, port: int = 8000) -> dict:

@@ -6,21 +6,11 @@ import urllib.request
 
 import pytest
 
-from rosey_bot import healthcheck
+from rosey_bot import health_contract, healthcheck
 from rosey_bot.http.health import HealthServer, create_app
 from rosey_bot.state import BotState
 
-FIELDS = {
-    "status",
-    "connected",
-    "channel",
-    "uptime_seconds",
-    "version",
-    "user_count",
-    "requests_handled",
-    "error_count",
-    "storage",
-}
+FIELDS = {*health_contract.FIELDS, health_contract.STORAGE}
 
 
 class FakeClock:
@@ -138,4 +128,4 @@ def test_healthcheck_waits_then_fails_with_one_line(capsys):
     # Nothing listens on port 9 (discard) here: the deadline passes and one line says why.
     assert healthcheck.main(["--url", "http://127.0.0.1:9/api/health", "--wait", "1", "--interval", "0.2"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "FAILED after 1s" in err[0] and "no answer" in err[0]
+    assert len(err) == 1 and "FAILED after 1s" in err[0] and "unreachable" in err[0] and "Connection refused" in err[0]

@@ -1,15 +1,13 @@
-"""HTTP discovery of the CyTube websocket URL (stdlib urllib, run in a worker thread)."""
+"""HTTP discovery of the CyTube websocket URL (rosey_bot.fetch, run in a worker thread)."""
 
 from __future__ import annotations
 
 import asyncio
-import urllib.error
-import urllib.request
 
+from .. import fetch
 from ..protocol import ProtocolError, choose_server, parse_socketconfig, socketconfig_url, websocket_url
-from ..version import installed_version
 
-MAX_BODY = 65536
+MAX_BODY = 65536  # a socketconfig is a few hundred bytes
 
 
 class DiscoveryError(Exception):
@@ -17,20 +15,14 @@ class DiscoveryError(Exception):
 
 
 def _fetch(url: str, timeout: float) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": f"rosey-bot/{installed_version()}"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http/https only)
-            return response.read(MAX_BODY)
-    except urllib.error.HTTPError as exc:
-        body = exc.read(MAX_BODY)
-        exc.close()
-        try:
-            parse_socketconfig(body)
-        except ProtocolError as detail:
-            raise DiscoveryError(f"{url}: HTTP {exc.code}: {detail}") from None
-        raise DiscoveryError(f"{url}: HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise DiscoveryError(f"{url}: {getattr(exc, 'reason', exc)}") from None
+        answer = fetch.get(url, "CyTube socketconfig", timeout, limit=MAX_BODY)
+    except fetch.Unreachable as exc:
+        raise DiscoveryError(str(exc)) from None
+    if not answer.ok:
+        # CyTube says why in the body ({"error": "Channel ... does not exist."}).
+        raise DiscoveryError(str(answer.error()))
+    return answer.body
 
 
 async def discover(base_url: str, channel: str, timeout: float) -> str:
@@ -43,4 +35,4 @@ async def discover(base_url: str, channel: str, timeout: float) -> str:
     try:
         return websocket_url(choose_server(parse_socketconfig(body)))
     except ProtocolError as exc:
-        raise DiscoveryError(f"{url}: {exc}") from None
+        raise DiscoveryError(f"{fetch.shown(url)}: {exc}") from None

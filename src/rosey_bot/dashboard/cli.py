@@ -9,19 +9,14 @@ import sys
 from pathlib import Path
 
 from .. import listen
-from ..config import DEFAULT_PATH, EX_CONFIG, Config, ConfigError, parse, read_toml
+from ..config import DEFAULT_PATH, EX_CONFIG, Config, ConfigError, load
 
 log = logging.getLogger("rosey_bot.dashboard")
 
 
 def load_config(path: Path) -> Config:
-    """The bot's config file, minus its secrets: the dashboard never reads or holds them."""
-    data = read_toml(path)
-    if isinstance(data.get("server"), dict):
-        data["server"].pop("channel_password", None)
-    if isinstance(data.get("account"), dict):
-        data["account"].pop("password_file", None)
-    return parse(data, path)
+    """The bot's config (the same loader and layers as the bot), minus its secrets: never read or held."""
+    return load(path, secrets=False)
 
 
 def _is_loopback(host: str) -> bool:

@@ -6,26 +6,14 @@ operator can act on; the API turns that into ``{"ok": false, "error": ...}``.
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
+
+from .. import fetch
+from ..health_contract import FIELDS as HEALTH_FIELDS
+from ..health_contract import HEALTH_PATH
 
 TIMEOUT = 3.0  # seconds; loopback upstreams answer in milliseconds or not at all
-
-# What the status card may show from the bot's /api/health: a whitelist, so a
-# field added to the bot later is never rendered by accident.
-HEALTH_FIELDS = (
-    "status",
-    "connected",
-    "channel",
-    "uptime_seconds",
-    "version",
-    "user_count",
-    "requests_handled",
-    "error_count",
-)
+Unreachable = fetch.Unreachable  # what the API catches, per panel
 
 # Chart name -> PromQL, summed over all scraped bots.
 CHART_QUERIES = {
@@ -37,42 +25,19 @@ RANGE_SECONDS = 3600
 STEP_SECONDS = 15  # the shipped scrape interval
 
 
-class Unreachable(Exception):
-    pass
-
-
-def _get(url: str, what: str, accept_status: tuple[int, ...] = ()) -> object:
-    try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT) as resp:
-            return json.load(resp)
-    except urllib.error.HTTPError as exc:
-        # The bot answers 503 with its health body when it is down in its channel.
-        if exc.code in accept_status:
-            try:
-                return json.load(exc)
-            except ValueError:
-                pass
-        raise Unreachable(f"{what} answered HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise Unreachable(f"{what} unreachable: {reason}") from None
-    except ValueError:
-        raise Unreachable(f"{what} answered something that is not JSON") from None
-
-
 def bot_health(base_url: str) -> dict:
-    body = _get(f"{base_url.rstrip('/')}/api/health", "Bot", accept_status=(503,))
+    # The bot answers 503 with its health body when it is down in its channel.
+    body = fetch.get_json(f"{base_url.rstrip('/')}{HEALTH_PATH}", "Bot", TIMEOUT, accept=(503,))
     if not isinstance(body, dict) or "status" not in body:
         raise Unreachable("Bot answered something that is not its health report")
+    # A whitelist: a field the bot adds later is never rendered by accident.
     return {k: body.get(k) for k in HEALTH_FIELDS}
 
 
 def prometheus_range(base_url: str, expr: str, end: float) -> list[list[float]]:
     """One summed series as [[unix_seconds, value], ...]; empty when there is no data yet."""
-    qs = urllib.parse.urlencode(
-        {"query": expr, "start": f"{end - RANGE_SECONDS:.3f}", "end": f"{end:.3f}", "step": STEP_SECONDS}
-    )
-    body = _get(f"{base_url.rstrip('/')}/api/v1/query_range?{qs}", "Prometheus")
+    params = {"query": expr, "start": f"{end - RANGE_SECONDS:.3f}", "end": f"{end:.3f}", "step": STEP_SECONDS}
+    body = fetch.get_json(f"{base_url.rstrip('/')}/api/v1/query_range", "Prometheus", TIMEOUT, params)
     if not isinstance(body, dict) or body.get("status") != "success":
         raise Unreachable("Prometheus refused the query: " + str(body.get("error") if isinstance(body, dict) else ""))
     result = body["data"]["result"]
@@ -88,8 +53,8 @@ def charts(base_url: str, now: float | None = None) -> dict:
 
 
 def active_alerts(base_url: str) -> list[dict]:
-    qs = urllib.parse.urlencode({"active": "true", "silenced": "false", "inhibited": "false"})
-    body = _get(f"{base_url.rstrip('/')}/api/v2/alerts?{qs}", "Alertmanager")
+    params = {"active": "true", "silenced": "false", "inhibited": "false"}
+    body = fetch.get_json(f"{base_url.rstrip('/')}/api/v2/alerts", "Alertmanager", TIMEOUT, params)
     if not isinstance(body, list):
         raise Unreachable("Alertmanager answered something that is not an alert list")
     alerts = []

@@ -13,6 +13,7 @@ from flask import Flask, Response, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from waitress.server import create_server
 
+from ..health_contract import FIELDS, HEALTH_PATH, STORAGE
 from ..state import BotState
 from .metrics import build_registry
 
@@ -23,25 +24,16 @@ def create_app(state: BotState, degraded_error_rate: float = 0.1) -> Flask:
     app = Flask("rosey_bot.health")
     registry = build_registry(state)
 
-    @app.get("/api/health")
+    @app.get(HEALTH_PATH)
     def health():
         snap = state.snapshot()
         status = snap.status(degraded_error_rate)
-        body = {
-            "status": status,
-            "connected": snap.connected,
-            "channel": snap.channel,
-            "uptime_seconds": snap.uptime_seconds,
-            "version": snap.version,
-            "user_count": snap.user_count,
-            "requests_handled": snap.requests_handled,
-            "error_count": snap.error_count,
-            "storage": {
-                "writable": snap.storage_ok,
-                "buffered_rows": snap.buffered_rows,
-                "dropped_rows": snap.dropped_rows,
-                "error": snap.storage_error,
-            },
+        body = {name: status if name == "status" else getattr(snap, name) for name in FIELDS}
+        body[STORAGE] = {
+            "writable": snap.storage_ok,
+            "buffered_rows": snap.buffered_rows,
+            "dropped_rows": snap.dropped_rows,
+            "error": snap.storage_error,
         }
         return jsonify(body), 503 if status == "unhealthy" else 200
 

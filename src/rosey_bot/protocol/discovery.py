@@ -8,13 +8,20 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from .errors import ProtocolError
 from .packets import loads
 
+# CyTube's own rule for channel names; config.py validates server.channel with it too,
+# so a bad name is a config error, not a reconnect loop.
 CHANNEL_RE = re.compile(r"[\w-]{1,30}")
+CHANNEL_RULE = "1-30 characters of letters, digits, '_' or '-'"
 SOCKET_PATH = "/socket.io/?EIO=4&transport=websocket"
 
 
+def valid_channel(name: str) -> bool:
+    return CHANNEL_RE.fullmatch(name) is not None
+
+
 def socketconfig_url(base_url: str, channel: str) -> str:
-    if not CHANNEL_RE.fullmatch(channel):
-        raise ProtocolError("channel name must be 1-30 letters, digits, '_' or '-'")
+    if not valid_channel(channel):
+        raise ProtocolError(f"channel name must be {CHANNEL_RULE}")
     return f"{base_url.rstrip('/')}/socketconfig/{quote(channel)}.json"
 
 
