@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bom":
             doc = bom(wheels, graph, args.site, args.version)
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
+            args.output.write_text(json.dumps(doc, indent=2) + "\n")
         elif args.update:
             args.update.write_text(replace_comment(args.update.read_text(), copyright_comment(wheels, graph)))
         else:
