@@ -107,9 +107,10 @@ rollback: venv
 	$(ANSIBLE_PLAYBOOK) deploy/playbooks/rollback.yml $(if $(version_given),-e rosey_version=$(VERSION)) $(ANSIBLE_ARGS)
 
 ## audit: table of host, installed and running version; EXPECT=X.Y.Z fails unless all run it, healthy
+##   DEPENDENCY=NAME[==VERSION] also lists each host's version of that Python dependency (werkzeug==3.1.9)
 audit: venv
 	$(check_env)
-	$(ANSIBLE_PLAYBOOK) deploy/playbooks/audit.yml $(if $(EXPECT),-e rosey_expect_version=$(EXPECT)) $(ANSIBLE_ARGS)
+	$(ANSIBLE_PLAYBOOK) deploy/playbooks/audit.yml $(if $(EXPECT),-e rosey_expect_version=$(EXPECT)) $(if $(DEPENDENCY),-e rosey_audit_dependency=$(DEPENDENCY)) $(ANSIBLE_ARGS)
 
 ## repo-pull / repo-push: the repository host's aptly state and published tree <-> build/ (CI's release job)
 repo-pull:

@@ -16,6 +16,7 @@ import re
 
 from tests.support import apt, releases
 from tests.support.container import Container
+from tests.support.paths import ROOT
 
 from .conftest import ACCOUNT_PASSWORD, BROKEN, CHANNEL_PASSWORD, OPEN_PORT, V1, V2
 from .lab import read_timings, wait_until
@@ -248,6 +249,33 @@ def test_audit_prints_the_table(fleet, tmp_path):
         )
         assert proc.returncode != 0, "verification must fail while a host's bot is down"
         assert table.read_text().splitlines()[3].split() == [h3.name, V2, "-", "DOWN"]
+    finally:
+        h3.container.run("systemctl start rosey-bot.service && rosey-healthcheck --ready --wait 20 -q")
+
+
+def dependency_rows(proc, asked: str) -> list[list[str]]:
+    """The rows (host, running, shipped, match) of audit.yml's dependency table."""
+    (out,) = task_outputs(proc.stdout, f"Print the hosts running {asked}")
+    lines = re.findall(r"^\s*- (.*)$", out, re.M)
+    assert lines[1].split() == ["HOST", "RUNNING", "SHIPPED", "MATCH"], out
+    return [ln.split() for ln in lines[2:]]
+
+
+def test_audit_lists_the_hosts_running_a_dependency(fleet):
+    # Which hosts run werkzeug X: the version the lock pins, as the bots report it and the BOM lists it.
+    werkzeug = re.search(r"^werkzeug==(\S+) ", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    asked = f"Werkzeug=={werkzeug}"  # the name as PyPI spells it: compared normalised
+    proc = fleet.ansible.playbook("audit.yml", "-e", f"rosey_audit_dependency={asked}")
+    assert dependency_rows(proc, asked) == [[h.name, werkzeug, werkzeug, "yes"] for h in fleet.hosts]
+
+    # Another version: no host matches. A host whose bot is down: what it ships, and "?" for what runs.
+    h3 = fleet.hosts[2]
+    h3.container.run("systemctl stop rosey-bot.service")
+    try:
+        asked = "werkzeug==0.0.1"
+        proc = fleet.ansible.playbook("audit.yml", "-e", f"rosey_audit_dependency={asked}")
+        expected = [[h.name, werkzeug, werkzeug, "no"] for h in fleet.hosts[:2]] + [[h3.name, "?", werkzeug, "?"]]
+        assert dependency_rows(proc, asked) == expected
     finally:
         h3.container.run("systemctl start rosey-bot.service && rosey-healthcheck --ready --wait 20 -q")
 

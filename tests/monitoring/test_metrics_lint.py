@@ -55,6 +55,7 @@ def test_promtool_check_metrics_on_a_running_bot(bot_process):
     for family in ("bot_connected", "bot_uptime_seconds", "bot_users", "bot_requests_total", "bot_errors_total"):
         assert f"\n{family} " in text, family
     assert "bot_build_info{" in text and "process_start_time_seconds" in text
+    assert 'bot_dependency_info{name="werkzeug",version="' in text, "the bot's dependencies, one info series each"
     res = promtool_check(text)
     assert res.returncode == 0 and res.stdout + res.stderr == "", res.stdout + res.stderr
 

@@ -7,6 +7,7 @@ import platform
 from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from .. import dependencies
 from ..state import BotState
 
 
@@ -15,6 +16,9 @@ class BotCollector:
 
     def __init__(self, state: BotState):
         self._state = state
+        # Read once, at start: the versions this process loaded, even after an
+        # upgrade replaced the files under it and before the restart.
+        self._dependencies = dependencies.installed()
 
     def collect(self):
         snap = self._state.snapshot()
@@ -49,6 +53,14 @@ class BotCollector:
         )
         info.add_metric([snap.version, platform.python_version(), snap.channel], 1)
         yield info
+        deps = GaugeMetricFamily(
+            "bot_dependency_info",
+            "Always 1; one series per Python distribution the bot runs on.",
+            labels=["name", "version"],
+        )
+        for name, version in self._dependencies.items():
+            deps.add_metric([name, version], 1)
+        yield deps
 
 
 def build_registry(state: BotState) -> CollectorRegistry:
