@@ -72,10 +72,12 @@ def test_unreachable_targets_exit_unavailable():
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     health = run("rosey-healthcheck", "--url", f"{closed}/api/health", "--wait", "1")
     assert health.returncode == exitcodes.EX_UNAVAILABLE, health.stderr
-    assert health.stderr.startswith("rosey-healthcheck: FAILED after 1s: no answer from")
+    [line] = health.stderr.splitlines()  # one line naming what did not answer
+    assert line.startswith("rosey-healthcheck: FAILED after 1s: ") and closed in line, line
     report = run("rosey-report", "--prometheus", closed)
     assert report.returncode == exitcodes.EX_UNAVAILABLE, report.stderr
-    assert report.stderr.startswith(f"rosey-report: cannot reach Prometheus at {closed}")
+    [line] = report.stderr.splitlines()
+    assert line.startswith("rosey-report: ") and "Prometheus" in line and closed in line, line
 
 
 def test_healthcheck_answered_but_not_as_asked_is_a_plain_failure(make_fake):
