@@ -7,7 +7,7 @@ VENV := .venv
 VERSION = $(shell packaging/version.sh)
 DEB = build/debs/rosey-bot_$(VERSION)_$(shell dpkg --print-architecture).deb
 
-.PHONY: release deb publish test test-deps unit e2e lint format bench deps venv lock clean
+.PHONY: release deb publish test test-deps unit e2e lint format bench deps venv lock clean dashboard-png
 .PHONY: fleet lint-deploy lintian provision deploy rollback audit repo-pull repo-push
 
 ## release: build the .debs of this checkout's version and publish them (and the keyring package) into build/apt
@@ -57,6 +57,11 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## dashboard-png: docs/dashboard.png, the page in headless Chromium over an hour of backfilled history
+dashboard-png: test-deps venv
+	$(VENV)/bin/pytest -q tests/dashboard/test_history_screenshot.py
+	cp build/screenshots/dashboard-history.png docs/dashboard.png
 
 bench: venv
 	@packaging/build-deps.sh bench

@@ -1,7 +1,8 @@
 """``rosey-bot``: run the bot, or check its configuration.
 
 Exit status 78 (EX_CONFIG) on any configuration problem, with one line
-naming the file, the key and what is wrong.
+naming the file, the key and what is wrong; the other statuses are in
+exitcodes.TABLE.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import signal
 import sys
 
 from . import config as config_mod
-from . import listen
+from . import exitcodes, listen, logsetup
 from .bot import runner
 from .http.health import HealthServer, create_app
 from .state import BotState
@@ -27,8 +28,8 @@ log = logging.getLogger("rosey_bot")
 
 
 def _config_error(exc: config_mod.ConfigError) -> int:
-    print(f"rosey-bot: config error: {exc}", file=sys.stderr)
-    return config_mod.EX_CONFIG
+    logsetup.error_line(f"rosey-bot: config error: {exc}")
+    return exitcodes.EX_CONFIG
 
 
 def _load(path: str) -> config_mod.Config:
@@ -52,10 +53,10 @@ def _load_as(user: str, path: str) -> int:
         account = pwd.getpwnam(user)
     except KeyError:
         print(f"rosey-bot: check-config: --user {user}: no such user", file=sys.stderr)
-        return 2
+        return exitcodes.EX_USAGE
     if os.geteuid() != 0 and os.geteuid() != account.pw_uid:
         print(f"rosey-bot: check-config: --user {user}: only root can check as another user", file=sys.stderr)
-        return 2
+        return exitcodes.EX_USAGE
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # the child: drop to the user, load, report through the exit status
@@ -69,7 +70,7 @@ def _load_as(user: str, path: str) -> int:
             code = _config_error(config_mod.ConfigError(exc.path, exc.key, f"{exc.problem} (as user {user})"))
         except BaseException as exc:  # noqa: BLE001 (the child must never return into the parent's code)
             print(f"rosey-bot: check-config: as user {user}: {exc}", file=sys.stderr)
-            code = 1
+            code = exitcodes.FAILURE
         sys.stderr.flush()
         os._exit(code)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
@@ -95,8 +96,8 @@ def cmd_check_config(args) -> int:
         except listen.ListenError as exc:
             return _config_error(_listen_error(cfg, section, exc))
     if args.require_server and not cfg.configured:
-        print(f"rosey-bot: {cfg.path}: server.url and server.channel are not set yet", file=sys.stderr)
-        return config_mod.EX_CONFIG
+        logsetup.error_line(f"rosey-bot: {cfg.path}: server.url and server.channel are not set yet")
+        return exitcodes.EX_CONFIG
     if not args.quiet:
         state = "configured" if cfg.configured else "valid, but no server/channel set yet"
         print(f"rosey-bot: {cfg.path}: {state}")
@@ -106,13 +107,12 @@ def cmd_check_config(args) -> int:
 def cmd_run(args) -> int:
     cfg = _load(args.config)
     if not cfg.configured:
-        print(
+        logsetup.error_line(
             f"rosey-bot: config error: {cfg.path}: server.url: not set; name the CyTube server "
-            "and channel ([server] url, channel), then start the service",
-            file=sys.stderr,
+            "and channel ([server] url, channel), then start the service"
         )
-        return config_mod.EX_CONFIG
-    _setup_logging(cfg.log.level)
+        return exitcodes.EX_CONFIG
+    logsetup.setup(cfg.log.level)
     state = BotState(installed_version(), cfg.server.channel, cfg.bot.error_window_seconds)
     try:
         server = _health_server(cfg, state)
@@ -125,26 +125,12 @@ def cmd_run(args) -> int:
         asyncio.run(_main(cfg, state))
     except StorageError as exc:
         # Unreadable, foreign or unmigratable database: one line, no traceback.
-        print(f"rosey-bot: database error: {cfg.database.path}: {exc}", file=sys.stderr)
-        return 1
+        logsetup.error_line(f"rosey-bot: database error: {cfg.database.path}: {exc}")
+        return exitcodes.FAILURE
     finally:
         server.stop()
     log.info("rosey-bot stopped")
     return 0
-
-
-class OneLineFormatter(logging.Formatter):
-    """Escapes newlines and other controls in messages: chat text, media titles and
-    server errors come from strangers, and must not forge log lines in the journal."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
-        return config_mod.one_line(super().formatMessage(record))
-
-
-def _setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _health_server(cfg: config_mod.Config, state: BotState) -> HealthServer:
@@ -166,9 +152,8 @@ async def _main(cfg: config_mod.Config, state: BotState) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rosey-bot", description="CyTube chat bot")
+    p = exitcodes.CommandParser(prog="rosey-bot", description="CyTube chat bot")
     p.add_argument("--config", "-c", default=str(config_mod.DEFAULT_PATH), help="config file (TOML)")
-    p.add_argument("--version", action="version", version=f"rosey-bot {installed_version()}")
     sub = p.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)")
     check = sub.add_parser("check-config", help="validate the config and exit")

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from . import layers
+from .exitcodes import EX_CONFIG as EX_CONFIG  # re-exported for callers of config
 from .protocol.discovery import CHANNEL_RULE, valid_channel
 
 DEFAULT_PATH = Path("/etc/rosey-bot/config.toml")
-EX_CONFIG = 78
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # A config is a few KB and a password a few bytes: a bigger file is a mistake
 # (or /dev/zero), and reading it whole would eat the memory of the host.

@@ -3,7 +3,9 @@
 Liveness (default): the endpoint answers with the health JSON (200 or 503).
 ``--ready``: additionally the bot must be connected (HTTP 200).
 ``--expect-version V``: the running process must report version V.
-Exit 0 on success; otherwise 1 with one line saying what was last seen.
+Exit 0 on success; otherwise one line saying what was last seen, and 69
+(EX_UNAVAILABLE) when nothing answered at all, 1 when something answered but
+not as asked (exitcodes.TABLE).
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ import sys
 import time
 
 from . import config as config_mod
-from . import fetch
+from . import exitcodes, fetch
 from .health_contract import HEALTH_PATH
 
 
 def _default_url(config_path: str) -> str:
     """The [health] address of the config (its layers included), else the default's."""
     try:
-        health = config_mod.load(config_path).health
+        health = config_mod.load(config_path, secrets=False).health
     except config_mod.ConfigError:
         health = config_mod.HealthConfig()
     return health.url + HEALTH_PATH
@@ -53,7 +55,7 @@ def judge(status: int | None, body: dict | None, problem: str, args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="rosey-healthcheck", description=__doc__.splitlines()[0])
+    p = exitcodes.CommandParser(prog="rosey-healthcheck", description=__doc__.splitlines()[0])
     p.add_argument("--url", help="health URL (default: from the config's [health] section)")
     p.add_argument("--config", default=str(config_mod.DEFAULT_PATH), help="config file to read the address from")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="keep polling up to SECONDS")
@@ -74,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         if time.monotonic() + args.interval > deadline:
             waited = f" after {args.wait:g}s" if args.wait else ""
             print(f"rosey-healthcheck: FAILED{waited}: {problem}", file=sys.stderr)
-            return 1
+            # No HTTP status at all: no process listens there, or the address is wrong.
+            return exitcodes.EX_UNAVAILABLE if status is None else exitcodes.FAILURE
         time.sleep(args.interval)
 
 

@@ -3,8 +3,8 @@
 For a period (default 24 h, ending now or at ``--end``) it prints, per bot
 instance and overall: uptime % (connected while scraped), error rate, restarts
 (uptime resets) and the versions seen, then PASS/FAIL against the uptime target.
-Exit status: 0 pass, 1 fail (or no data), 2 Prometheus unreachable or refusing
-the query (one line on stderr).
+Exit status: 0 pass, 1 fail (or no data), 69 (EX_UNAVAILABLE) Prometheus
+unreachable or refusing the query (one line on stderr); exitcodes.TABLE.
 
 Uptime is measured on a grid of ``--step`` (the 15 s scrape interval): at each
 step an instance counts as up when its last scrape succeeded (``up`` 1) *and*
@@ -23,10 +23,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from . import exitcodes
 from .fetch import Unreachable, get_json
 
 DEFAULT_URL = "http://127.0.0.1:9090"
-EX_PASS, EX_FAIL, EX_UNREACHABLE = 0, 1, 2
+EX_PASS, EX_FAIL, EX_UNREACHABLE = exitcodes.OK, exitcodes.FAILURE, exitcodes.EX_UNAVAILABLE
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -186,7 +187,7 @@ def render(rep: Report, job: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rosey-report", description="Uptime/error/restart report from Prometheus.")
+    p = exitcodes.CommandParser(prog="rosey-report", description="Uptime/error/restart report from Prometheus.")
     p.add_argument("--prometheus", default=DEFAULT_URL, metavar="URL", help=f"default {DEFAULT_URL}")
     p.add_argument("--period", type=parse_duration, default=parse_duration("24h"), help="e.g. 24h, 7d (default 24h)")
     p.add_argument("--end", type=parse_time, default=None, help="end of the period: unix seconds or RFC 3339")

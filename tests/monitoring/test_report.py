@@ -22,6 +22,8 @@ import time
 import pytest
 from mon_helpers import dump_yaml, free_port, tool
 
+from rosey_bot import exitcodes
+
 STEP, STEPS = 15, 5760  # 24 h
 OUTAGE = range(1001, 1021)
 DISCONNECTED = range(3000, 3060)
@@ -155,10 +157,10 @@ def test_report_without_data_fails(prometheus, end):
     assert "no data for job rosey-bot, env nosuchenv" in res.stdout
 
 
-def test_report_exits_2_when_prometheus_is_unreachable():
+def test_report_exits_unavailable_when_prometheus_is_unreachable():
     port = free_port()  # nothing listens there
     res = report("--prometheus", f"http://127.0.0.1:{port}")
-    assert res.returncode == 2
+    assert res.returncode == exitcodes.EX_UNAVAILABLE
     assert res.stdout == ""
     assert res.stderr.strip().splitlines() == [
         f"rosey-report: Prometheus unreachable at http://127.0.0.1:{port}/api/v1/query: [Errno 111] Connection refused"

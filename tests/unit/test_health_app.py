@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from rosey_bot import health_contract, healthcheck
+from rosey_bot import exitcodes, health_contract, healthcheck
 from rosey_bot.http.health import HealthServer, create_app
 from rosey_bot.state import BotState
 
@@ -126,6 +126,7 @@ def test_healthcheck_liveness_ready_and_version(served, capsys):
 
 def test_healthcheck_waits_then_fails_with_one_line(capsys):
     # Nothing listens on port 9 (discard) here: the deadline passes and one line says why.
-    assert healthcheck.main(["--url", "http://127.0.0.1:9/api/health", "--wait", "1", "--interval", "0.2"]) == 1
+    url = "http://127.0.0.1:9/api/health"
+    assert healthcheck.main(["--url", url, "--wait", "1", "--interval", "0.2"]) == exitcodes.EX_UNAVAILABLE
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "FAILED after 1s" in err[0] and "unreachable" in err[0] and "Connection refused" in err[0]

@@ -8,8 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
-from .. import listen
-from ..config import DEFAULT_PATH, EX_CONFIG, Config, ConfigError, load
+from .. import exitcodes, listen, logsetup
+from ..config import DEFAULT_PATH, Config, ConfigError, load
 
 log = logging.getLogger("rosey_bot.dashboard")
 
@@ -56,12 +56,12 @@ def _listening_server(app, config: Config, host: str, port: int, from_args):
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="rosey-dashboard", description=__doc__)
+    ap = exitcodes.CommandParser(prog="rosey-dashboard", description=__doc__)
     ap.add_argument("--config", type=Path, default=DEFAULT_PATH, help=f"config file (default {DEFAULT_PATH})")
     ap.add_argument("--host", help="listen address (default: [dashboard] host, 127.0.0.1)")
     ap.add_argument("--port", type=_port, help="listen port (default: [dashboard] port, 5000)")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logsetup.setup(logging.INFO)
     from .app import create_app
 
     try:
@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         # A busy port or a bad address will not fix itself: exit 78, no restart loop.
         server = _listening_server(create_app(config), config, host, port, args)
     except ConfigError as exc:
-        print(f"rosey-dashboard: {exc}", file=sys.stderr)
-        return EX_CONFIG
+        logsetup.error_line(f"rosey-dashboard: {exc}")
+        return exitcodes.EX_CONFIG
     if not _is_loopback(host):
         # The page has no login; anyone who can reach it sees the bot's state.
         log.warning("listening on %s, not loopback: put access control in front of it", host)
