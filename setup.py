@@ -18,7 +18,7 @@ setup(
     include_package_data=True,
     package_data={"rosey_bot": ["dashboard/static/*", "dashboard/templates/*"]},
     python_requires=">=3.11",
-    install_requires=["flask", "waitress", "prometheus-client", "websockets"],
+    install_requires=["flask", "waitress", "prometheus-client", "requests", "websockets>=10.4"],
     entry_points={
         "console_scripts": [
             "rosey-bot = rosey_bot.cli:main",

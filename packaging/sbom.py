@@ -34,7 +34,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE / "src"))
-from rosey_bot.dependencies import ROOT, canonical, closure  # noqa: E402  (path set just above)
+from rosey_bot.dependencies import ROOT, canonical, closure, requirement_name  # noqa: E402  (path set just above)
 
 # Licences the metadata states only ambiguously ("BSD License" is 2- or 3-clause;
 # the ZPL has versions), each checked by reading the wheel's licence file. The
@@ -44,9 +44,15 @@ REVIEWED = {
     "itsdangerous": ("Classifier: License :: OSI Approved :: BSD License", "BSD-3-Clause"),
     "jinja2": ("Classifier: License :: OSI Approved :: BSD License", "BSD-3-Clause"),
     "waitress": ("License: ZPL 2.1", "ZPL-2.1"),
+    "charset-normalizer": ("License: MIT", "MIT"),
 }
 # Trove classifiers that name exactly one SPDX licence.
-CLASSIFIER_SPDX = {"MIT License": "MIT", "Apache Software License": "Apache-2.0", "ISC License (ISCL)": "ISC"}
+CLASSIFIER_SPDX = {
+    "MIT License": "MIT",
+    "Apache Software License": "Apache-2.0",
+    "ISC License (ISCL)": "ISC",
+    "Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0",
+}
 
 
 class BomError(Exception):
@@ -136,7 +142,7 @@ def runtime_graph(wheels: dict[str, Wheel], setup_py: Path) -> dict[str, set[str
     graph = closure(
         [ROOT], lambda n: install_requires(setup_py) if n == ROOT else getattr(wheels.get(n), "requires", None)
     )
-    unlocked = sorted(canonical(r) for r in install_requires(setup_py) if canonical(r) not in graph)
+    unlocked = sorted(n for n in map(requirement_name, install_requires(setup_py)) if n and n not in graph)
     if unlocked:
         raise BomError(f"setup.py requires {', '.join(unlocked)}, which requirements.txt does not lock")
     return graph
