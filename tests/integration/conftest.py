@@ -1,12 +1,16 @@
-"""Run the real bot (real Database, real HealthServer on port 0) against the fake CyTube server."""
+"""Run the real bot (real Database, real HealthServer on port 0) against the fake CyTube server.
+
+The bot runs in this process (the venv, websockets >= 13), or, for tests marked ``both_runtimes``,
+also as bot_process.py under Debian bookworm's python3 and python3-websockets 10.4.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import json
 import socket
 import sqlite3
+import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,13 +20,11 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot_process import BotUnderTest  # noqa: E402
 from fake_cytube import Behaviour, FakeCyTube  # noqa: E402
 
 from rosey_bot import config as config_mod  # noqa: E402
-from rosey_bot.bot.runner import Bot  # noqa: E402
-from rosey_bot.http.health import HealthServer, create_app  # noqa: E402
-from rosey_bot.state import BotState  # noqa: E402
-from rosey_bot.storage import Database  # noqa: E402
+from rosey_bot.bot import transport  # noqa: E402
 
 PASSWORD = "s3cret-Pa55word-xyzzy"
 
@@ -38,48 +40,21 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0, what: str
         time.sleep(0.01)
 
 
-class RunningBot:
-    """The bot on its own event loop thread, as in production, plus its health server."""
+class BotHandle:
+    """A test's view of a running bot: its health server over HTTP, and what bot_process offers."""
+
+    runtime: str
+    websockets_version: str
+    websockets_api: str
 
     def __init__(self, cfg: config_mod.Config):
         self.config = cfg
-        self.state = BotState("9.9.9-test", cfg.server.channel, cfg.bot.error_window_seconds)
-        self.db = Database(cfg.database.path)
-        self.bot = Bot(cfg, self.state, self.db)
-        self.health_server = HealthServer(create_app(self.state, cfg.bot.degraded_error_rate), "127.0.0.1", 0)
-        self.loop = asyncio.new_event_loop()
-        self.stop_event = asyncio.Event()
-        self.crashed: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="bot", daemon=True)
         self.http = requests.Session()
-
-    def _run(self) -> None:
-        try:
-            self.loop.run_until_complete(self.bot.run(self.stop_event))
-        except BaseException as exc:  # noqa: BLE001 (recorded, the test fails on it)
-            self.crashed = exc
-
-    def start(self) -> RunningBot:
-        self.health_server.start()
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.stop_event.set)
-        self.thread.join(timeout=10)
-        assert not self.thread.is_alive(), "the bot did not stop"
-        self.loop.close()
-        self.http.close()  # first: an open keep-alive connection keeps waitress's loop busy
-        self.health_server.stop()
-        self.db.close()
-
-    def call(self, fn: Callable[[], object]) -> None:
-        """Run fn on the bot's loop (the client is not thread-safe)."""
-        self.loop.call_soon_threadsafe(fn)
+        self.crashed: str | None = None
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.health_server.port}"
+        return f"http://127.0.0.1:{self.port}"
 
     def health(self) -> tuple[int, dict]:
         r = self.http.get(self.base + "/api/health", timeout=5)
@@ -103,7 +78,107 @@ class RunningBot:
         self.wait_health(200, timeout)
 
 
-def bot_config(fake: FakeCyTube, tmp_path: Path, **overrides) -> config_mod.Config:
+class LocalBot(BotHandle):
+    """The venv runtime: the bot in this process, its objects at hand (``.bot``, ``.db``, ``.call``)."""
+
+    runtime = "venv"
+    websockets_version, websockets_api = transport.VERSION, transport.API
+
+    def __init__(self, cfg: config_mod.Config):
+        super().__init__(cfg)
+        self.under_test = BotUnderTest(cfg)
+        self.bot, self.db, self.state, self.thread = (
+            self.under_test.bot,
+            self.under_test.db,
+            self.under_test.state,
+            self.under_test.thread,
+        )
+        self.call, self.say, self.rank = self.under_test.call, self.under_test.say, self.under_test.rank
+        self.send_limit, self.session_repr = self.under_test.send_limit, self.under_test.session_repr
+
+    @property
+    def port(self) -> int:
+        return self.under_test.port
+
+    def start(self) -> LocalBot:
+        self.under_test.start()
+        return self
+
+    def stop(self) -> None:
+        self.under_test.stop()
+        self.http.close()  # first: an open keep-alive connection keeps waitress's loop busy
+        self.under_test.close()
+        self.crashed = repr(self.under_test.crashed) if self.under_test.crashed else None
+
+
+class ProcessBot(BotHandle):
+    """The Debian-native runtime: bot_process.py under bookworm's python3 and its python3-* packages."""
+
+    runtime = "debian"
+
+    def __init__(self, cfg: config_mod.Config, data: dict, log: Path):
+        super().__init__(cfg)
+        self.log = log
+        self.proc = subprocess.Popen(
+            [DEBIAN_PYTHON, str(Path(__file__).with_name("bot_process.py")), json.dumps(data), str(cfg.path)],
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log.open("w"),
+            text=True,
+        )
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"bot_process ended (status {self.proc.wait()}): {self.log_text()[-2000:]}")
+        return json.loads(line)
+
+    def _ask(self, op: str, *args: object) -> object:
+        self.proc.stdin.write(json.dumps({"op": op, "args": list(args)}) + "\n")
+        self.proc.stdin.flush()
+        answer = self._read()
+        assert "error" not in answer, f"bot_process {op}: {answer['error']}"
+        return answer["result"]
+
+    def start(self) -> ProcessBot:
+        hello = self._read()
+        self.port, self.websockets_version, self.websockets_api = hello["port"], hello["websockets"], hello["api"]
+        return self
+
+    def say(self, *texts: str) -> None:
+        self._ask("say", *texts)
+
+    def rank(self) -> int | None:
+        return self._ask("rank")
+
+    def send_limit(self) -> tuple[float, float]:
+        return tuple(self._ask("send_limit"))
+
+    def session_repr(self) -> str:
+        return self._ask("session_repr")
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.http.close()
+        self.proc.stdin.write(json.dumps({"op": "stop"}) + "\n")
+        self.proc.stdin.flush()
+        self.crashed = self._read()["crashed"]
+        assert self.proc.wait(timeout=20) == 0, self.log_text()[-2000:]
+
+
+# The fake-CyTube tests that exercise the connection run on both websockets APIs:
+# the venv's (>= 13, asyncio API) and Debian bookworm's python3-websockets (10.4, legacy API),
+# which is the runtime of the Debian-native flavour.
+RUNTIMES = ["venv", "debian"]
+both_runtimes = pytest.mark.parametrize("runtime", RUNTIMES)
+DEBIAN_PYTHON = "/usr/bin/python3"
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def bot_config_data(fake: FakeCyTube, tmp_path: Path, **overrides) -> dict:
     """Short timeouts so the suite stays fast; overrides are "section.key": value."""
     data: dict = {
         "server": {"url": fake.url, "channel": fake.behaviour.channel},
@@ -119,7 +194,7 @@ def bot_config(fake: FakeCyTube, tmp_path: Path, **overrides) -> config_mod.Conf
     for dotted, value in overrides.items():
         section, key = dotted.split(".")
         data.setdefault(section, {})[key] = value
-    return config_mod.parse(data, tmp_path / "config.toml")
+    return data
 
 
 @pytest.fixture
@@ -137,18 +212,34 @@ def make_fake():
 
 
 @pytest.fixture
-def make_bot(tmp_path):
-    bots: list[RunningBot] = []
+def runtime() -> str:
+    """Where the bot runs: the venv, in this process; tests marked ``both_runtimes`` also run on "debian"."""
+    return "venv"
 
-    def make(fake: FakeCyTube, **overrides) -> RunningBot:
-        bot = RunningBot(bot_config(fake, tmp_path / f"bot{len(bots)}", **overrides)).start()
+
+@pytest.fixture
+def make_bot(tmp_path, runtime):
+    bots: list[BotHandle] = []
+
+    def make(fake: FakeCyTube, **overrides) -> BotHandle:
+        home = tmp_path / f"bot{len(bots)}"
+        home.mkdir()
+        data = bot_config_data(fake, home, **overrides)
+        cfg = config_mod.parse(data, home / "config.toml")
+        bot = LocalBot(cfg) if runtime == "venv" else ProcessBot(cfg, data, home / "bot.log")
         bots.append(bot)
+        bot.start()
+        major = int(bot.websockets_version.split(".")[0])
+        if runtime == "venv":
+            assert major >= 13 and bot.websockets_api == "asyncio", bot.websockets_version
+        else:
+            assert major == 10 and bot.websockets_api == "legacy", bot.websockets_version
         return bot
 
     yield make
     for bot in bots:
         bot.stop()
-        assert bot.crashed is None, f"the bot crashed: {bot.crashed!r}"
+        assert bot.crashed is None, f"the bot crashed: {bot.crashed}"
 
 
 @pytest.fixture

@@ -1,13 +1,14 @@
 """Chat: the first line waits for login and userlist; commands; moderator PM commands."""
 
-from conftest import wait_until
+from conftest import both_runtimes, wait_until
 
 
+@both_runtimes
 def test_first_chat_line_waits_for_login_and_userlist(make_fake, make_bot):
     # A slow userlist and a late rank: a bot that talks early would have its line dropped.
     fake = make_fake(userlist_delay=0.4, rank_delay=0.3)
     bot = make_bot(fake)
-    bot.call(lambda: bot.bot.client.say("hello, channel"))
+    bot.say("hello, channel")
     wait_until(lambda: fake.chats, what="the first chat line")
     assert fake.chats[0] == ("rosey", "hello, channel")
     assert fake.dropped == []
@@ -17,6 +18,7 @@ def test_first_chat_line_waits_for_login_and_userlist(make_fake, make_bot):
     assert chat_at > login_at and chat_at > userlist_at
 
 
+@both_runtimes
 def test_chat_commands_are_answered_and_counted(make_fake, make_bot):
     fake = make_fake()
     bot = make_bot(fake)
@@ -58,6 +60,7 @@ def test_custom_prefix(make_fake, make_bot):
     assert fake.chats == [("rosey", "pong")]
 
 
+@both_runtimes
 def test_moderator_pm_commands(make_fake, make_bot):
     fake = make_fake()
     bot = make_bot(fake)

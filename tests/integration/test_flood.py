@@ -1,6 +1,8 @@
 """Outgoing flood control: under the server's limit, and slower after a cooldown."""
 
-from conftest import PASSWORD, wait_until
+from conftest import PASSWORD, both_runtimes, wait_until
+
+pytestmark = both_runtimes
 
 
 def test_a_flood_never_exceeds_the_server_limit(make_fake, make_bot, password_file):
@@ -8,7 +10,7 @@ def test_a_flood_never_exceeds_the_server_limit(make_fake, make_bot, password_fi
     bot = make_bot(fake, **{"account.password_file": str(password_file)})
     bot.wait_connected()
     lines = [f"line {i}" for i in range(30)]
-    bot.call(lambda: [bot.bot.client.say(line) for line in lines])
+    bot.say(*lines)
     wait_until(lambda: len(fake.chats) == 30, timeout=15, what="all 30 lines")
     assert [msg for _, msg in fake.chats] == lines
     assert fake.cooldowns == 0 and fake.dropped == []
@@ -18,7 +20,7 @@ def test_guest_with_antiflood_stays_under_the_stricter_limit(make_fake, make_bot
     fake = make_fake(antiflood=True, antiflood_burst=4, antiflood_rate=4)
     bot = make_bot(fake)
     bot.wait_connected()
-    bot.call(lambda: [bot.bot.client.say(f"m{i}") for i in range(10)])
+    bot.say(*(f"m{i}" for i in range(10)))
     wait_until(lambda: len(fake.chats) == 10, timeout=15, what="all 10 lines")
     assert fake.cooldowns == 0
 
@@ -29,19 +31,19 @@ def test_cooldown_slows_the_bot_down_and_nothing_is_lost(make_fake, make_bot):
     bot = make_bot(fake)
     bot.wait_connected()
     lines = [f"line {i}" for i in range(16)]
-    bot.call(lambda: [bot.bot.client.say(line) for line in lines])
+    bot.say(*lines)
     wait_until(lambda: len(fake.chats) == 16, timeout=20, what="all lines, dropped ones resent")
     assert sorted(msg for _, msg in fake.chats) == sorted(lines)
     # Without backing off, all but the first 3 of a 16-line burst would be dropped.
     assert 1 <= fake.cooldowns <= 5
-    assert bot.bot.client.limiter.limit[1] < 8.0
+    assert bot.send_limit()[1] < 8.0
 
 
 def test_long_messages_are_split_at_320_and_capped_at_1000(make_fake, make_bot):
     fake = make_fake()
     bot = make_bot(fake)
     bot.wait_connected()
-    bot.call(lambda: bot.bot.client.say("word " * 400))
+    bot.say("word " * 400)
     wait_until(lambda: len(fake.chats) == 4, what="four chunks")
     assert all(len(msg) <= 320 for _, msg in fake.chats)
     assert sum(len(msg) for _, msg in fake.chats) <= 1000

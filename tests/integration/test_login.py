@@ -1,6 +1,8 @@
 """Join and login against the fake server: guest, registered account, channel password."""
 
-from conftest import PASSWORD, wait_until
+from conftest import PASSWORD, both_runtimes, wait_until
+
+pytestmark = both_runtimes
 
 
 def test_guest_joins_logs_in_and_reports_healthy(make_fake, make_bot):
@@ -19,7 +21,7 @@ def test_registered_account_logs_in_with_its_password(make_fake, make_bot, passw
     bot = make_bot(fake, **{"account.password_file": str(password_file)})
     bot.wait_connected()
     assert fake.logins == [("rosey", False)]
-    wait_until(lambda: bot.bot.client.limiter.rank == 2, what="rank after login")
+    wait_until(lambda: bot.rank() == 2, what="rank after login")
 
 
 def test_wrong_account_password_is_not_connected_and_counts_errors(make_fake, make_bot, password_file):

@@ -2,7 +2,9 @@
 
 import time
 
-from conftest import wait_until
+from conftest import both_runtimes, wait_until
+
+pytestmark = both_runtimes
 
 
 def test_server_restart(make_fake, make_bot):

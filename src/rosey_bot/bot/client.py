@@ -16,9 +16,6 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
-
 from ..config import Config
 from ..protocol import ProtocolError, Session, payloads
 from ..protocol.session import Closed, CloseKind, NamespaceJoined, Opened, Ready, ServerEvent
@@ -27,11 +24,9 @@ from ..version import installed_version
 from .discovery import discover
 from .limits import Backoff, ConnectLimiter, OutgoingLimiter
 from .text import chat_lines, split_message
+from .transport import ConnectionClosed, close_reason, open_websocket
 
 log = logging.getLogger("rosey_bot.client")
-# websockets logs every frame at DEBUG, login password included: keep its logger above DEBUG.
-ws_log = logging.getLogger("rosey_bot.client.websocket")
-ws_log.setLevel(logging.INFO)
 
 OUTBOX_LIMIT = 200
 ECHO_WAIT = 10.0  # seconds we keep a sent message in case a cooldown says it was dropped
@@ -132,15 +127,7 @@ class CytubeClient:
                 await asyncio.sleep(wait)
             self.connects.take(self._clock())
             self.connect_count += 1
-            async with connect(
-                url,
-                open_timeout=timeout,
-                ping_interval=None,  # Engine.IO has its own heartbeat, driven by the server
-                close_timeout=1.0,
-                max_size=2**20,
-                user_agent_header=f"rosey-bot/{installed_version()}",
-                logger=ws_log,
-            ) as ws:
+            async with open_websocket(url, open_timeout=timeout, user_agent=f"rosey-bot/{installed_version()}") as ws:
                 session = Session(
                     cfg.server.channel,
                     cfg.account.name,
@@ -157,7 +144,7 @@ class CytubeClient:
                     sender.cancel()
                     await asyncio.gather(sender, return_exceptions=True)
         except ConnectionClosed as exc:
-            outcome.error = f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
+            outcome.error = close_reason(exc)
         except Exception as exc:  # DNS, refused, handshake, discovery: all mean "try again later"
             outcome.error = f"{type(exc).__name__}: {exc}"[:300]
         return outcome
