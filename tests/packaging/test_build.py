@@ -73,6 +73,7 @@ def test_native_flavour_vendors_nothing_and_depends_on_debian_libraries(two_buil
     assert "python3-waitress" in names, depends
     for name in ("rosey-bot_", "rosey-bot-native_"):
         deb = next(p for p in a if p.name.startswith(name))
-        size = int(subprocess.run(["dpkg-deb", "-f", str(deb), "Installed-Size"], capture_output=True, text=True).stdout)
+        field = subprocess.run(["dpkg-deb", "-f", str(deb), "Installed-Size"], capture_output=True, text=True).stdout
+        size = int(field)
         record_property(f"{name.rstrip('_')}_installed_kib", size)
         print(f"build: {deb.name} {deb.stat().st_size} bytes, installed {size} KiB")
