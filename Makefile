@@ -6,13 +6,15 @@ PY := /usr/bin/python3
 VENV := .venv
 VERSION = $(shell packaging/version.sh)
 DEB = build/debs/rosey-bot_$(VERSION)_$(shell dpkg --print-architecture).deb
+NATIVE_DEB = build/debs/rosey-bot-native_$(VERSION)_all.deb
 
 .PHONY: release deb publish test test-deps unit e2e lint format bench deps venv lock clean dashboard-png
 .PHONY: fleet lint-deploy lintian provision deploy rollback audit repo-pull repo-push
 
-## release: build the .debs of this checkout's version and publish them (and the keyring package) into build/apt
+## release: build the .debs of this checkout's version (both flavours of the bot, rosey-monitoring)
+## and publish them (and the keyring package) into build/apt
 release: deps
-	@if [ -f "$(DEB)" ] && aptly -config=build/aptly.conf repo search rosey-bot 'Name (= rosey-bot), $$Version (= $(VERSION))' >/dev/null 2>&1; then \
+	@if [ -f "$(DEB)" ] && [ -f "$(NATIVE_DEB)" ] && aptly -config=build/aptly.conf repo search rosey-bot 'Name (= rosey-bot), $$Version (= $(VERSION))' >/dev/null 2>&1; then \
 		echo "release: rosey-bot $(VERSION) is already built and published; tag a new version to release again"; \
 		repo/publish.sh build/debs/*_$(VERSION)_*.deb; \
 	else \

@@ -1,4 +1,8 @@
-"""rosey-bot's Python distribution; the Debian package wraps it in a virtualenv.
+"""rosey-bot's Python distribution, packaged two ways from this one file.
+
+The venv flavour (package rosey-bot, debian/) wraps it in a dh-virtualenv with
+pinned dependencies; the Debian-native flavour (package rosey-bot-native,
+stdeb.cfg) installs it beside bookworm's own python3-* libraries.
 
 Runtime dependencies are pinned, with hashes, in requirements.txt (generated
 from requirements.in); install_requires names them loosely so a development
@@ -13,6 +17,12 @@ setup(
     # time; see rosey_bot/version.py. This one only names the Python dist.
     version="0",
     description="CyTube chat bot shipped as a Debian package",
+    # stdeb turns this into the native package's Description (it needs one).
+    long_description=(
+        "rosey-bot joins a CyTube channel, answers chat commands, logs chat and\n"
+        "media changes to SQLite and reports its health on /api/health and\n"
+        "Prometheus metrics on /api/metrics.\n"
+    ),
     package_dir={"": "src"},
     packages=find_packages("src"),
     include_package_data=True,

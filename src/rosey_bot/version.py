@@ -11,13 +11,17 @@ from importlib import metadata
 from pathlib import Path
 
 STAMP = Path(sys.prefix) / "rosey-bot.version"
+# The Debian-native flavour has no venv of its own: its build stamps the
+# package directory instead (debian/native/rules.mk).
+NATIVE_STAMP = Path(__file__).with_name("debian.version")
 
 
 def installed_version() -> str:
-    try:
-        return STAMP.read_text(encoding="utf-8").strip()
-    except OSError:
-        pass
+    for stamp in (STAMP, NATIVE_STAMP):
+        try:
+            return stamp.read_text(encoding="utf-8").strip()
+        except OSError:
+            pass
     try:
         return metadata.version("rosey-bot")
     except metadata.PackageNotFoundError:

@@ -470,6 +470,8 @@ def built_packages() -> frozenset[str]:
     names = set()
     for control in (ROOT / "debian/control", ROOT / "repo/keyring/debian/control"):
         names |= set(re.findall(r"^Package:\s*(\S+)", control.read_text(), re.M))
+    # The Debian-native flavour is named by stdeb's config, not debian/control.
+    names |= set(re.findall(r"^Package3:\s*(\S+)", (ROOT / "stdeb.cfg").read_text(), re.M))
     return frozenset(names)
 
 

@@ -15,6 +15,11 @@ from tests.support import container, releases
 
 V1, V2, UNITS, BROKEN = "1.0.0", "1.1.0", "1.1.1", "1.2.0"
 
+# The two flavours of the bot (docs/PACKAGING.md, "Which flavour"): flavour -> package.
+FLAVOURS = {"venv": "rosey-bot", "native": "rosey-bot-native"}
+# Where each flavour's Python code lives once installed.
+CODE_DIRS = {"venv": "/opt/venvs/rosey-bot", "native": "/usr/lib/python3/dist-packages/rosey_bot"}
+
 MIGRATION_ANCHOR = "\n]\n\nSCHEMA_VERSION = len(MIGRATIONS)"
 MIGRATION_N1 = """
     (  # test-only N+1: a new table and a new defaulted column
@@ -60,6 +65,32 @@ def base_rootfs():
 def release_debs():
     """version -> .deb path of rosey-bot for V1, V2, UNITS and BROKEN (patches accumulate in that order)."""
     return releases.build_releases([V1, V2, UNITS, BROKEN], patch=_patch, label="e2e")
+
+
+@pytest.fixture(scope="session")
+def flavour_debs(release_debs):
+    """flavour -> version -> .deb of that flavour's package (one build makes both)."""
+    out = release_debs[V1].parent
+    return {f: {v: releases.package_deb(out, pkg, v) for v in release_debs} for f, pkg in FLAVOURS.items()}
+
+
+@pytest.fixture(scope="session")
+def native_rootfs(flavour_debs):
+    """The base rootfs plus the Debian libraries the native flavour Depends on, read from its .deb:
+    the test containers reach no Debian mirror, only the repositories a test adds."""
+    return container.rootfs(releases.debian_python_depends(flavour_debs["native"][V1]))
+
+
+@pytest.fixture(params=sorted(FLAVOURS))
+def flavour(request):
+    """Run a test once per flavour of the bot."""
+    return request.param
+
+
+@pytest.fixture
+def flavour_rootfs(flavour, base_rootfs, request):
+    """The venv flavour on the bare base (it needs no library of the system), the native one with Debian's."""
+    return base_rootfs if flavour == "venv" else request.getfixturevalue("native_rootfs")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,8 @@
-"""Debian's piuparts passes on all three packages: install then purge leaves the system as it
-was, and upgrading from the previous release in the signed repository works and purges clean.
+"""Debian's piuparts passes on every package, for both flavours of the bot: install then purge
+leaves the system as it was, and upgrading from the previous release in the signed repository
+works and purges clean. The flavours conflict, so each gets its own piuparts run: the venv
+flavour with rosey-monitoring and the keyring, the native one alone (its python3-* libraries
+come from the Debian mirror, as on a server).
 
 No ignore options: whatever piuparts reports is fixed in the packaging (docs/PACKAGING.md).
 """
@@ -8,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import V1, V2
+from tests.e2e.conftest import FLAVOURS, V1, V2
 from tests.support import piuparts, releases
 from tests.support.paths import ROOT
 
@@ -24,25 +27,34 @@ def build_keyring(root, *args):
 
 
 @pytest.fixture(scope="module")
-def previous_release_repo(release_debs, tmp_path_factory):
-    """A signed repository serving only the previous release: rosey-bot and rosey-monitoring
-    at V1 and the keyring at KEYRING_OLD; returns (published tree, .debs of the new release)."""
+def previous_release_repo(flavour_debs, tmp_path_factory):
+    """A signed repository serving only the previous release: both flavours and rosey-monitoring
+    at V1 and the keyring at KEYRING_OLD; returns (published tree, flavour -> .debs of the new
+    release to test)."""
     root = tmp_path_factory.mktemp("piuparts-repo")
-    built = release_debs[V1].parent
-    tree = releases.publish([built / f"rosey-bot_{V1}_amd64.deb", built / f"rosey-monitoring_{V1}_all.deb"], root)
+    built = flavour_debs["venv"][V1].parent
+    monitoring = {v: releases.package_deb(built, "rosey-monitoring", v) for v in (V1, V2)}
+    tree = releases.publish([flavour_debs["venv"][V1], flavour_debs["native"][V1], monitoring[V1]], root)
     build_keyring(root, "--version", KEYRING_OLD)
     new = root / "new"
     build_keyring(root, "--version", KEYRING_NEW, "--no-publish", "--out", str(new))
-    debs = [
-        release_debs[V2],
-        built / f"rosey-monitoring_{V2}_all.deb",
-        new / f"rosey-archive-keyring_{KEYRING_NEW}_all.deb",
-    ]
-    return tree, debs
+    keyring = new / f"rosey-archive-keyring_{KEYRING_NEW}_all.deb"
+    return tree, {
+        "venv": [flavour_debs["venv"][V2], monitoring[V2], keyring],
+        "native": [flavour_debs["native"][V2]],
+    }
 
 
-def test_piuparts_install_purge_and_upgrade_pass(previous_release_repo, tmp_path):
-    tree, debs = previous_release_repo
+# What each run's upgrade test must have started from.
+PREVIOUS = {
+    "venv": (("rosey-bot", V1), ("rosey-monitoring", V1), ("rosey-archive-keyring", KEYRING_OLD)),
+    "native": ((FLAVOURS["native"], V1),),
+}
+
+
+def test_piuparts_install_purge_and_upgrade_pass(previous_release_repo, flavour, tmp_path):
+    tree, debs_by_flavour = previous_release_repo
+    debs = debs_by_flavour[flavour]
     log = tmp_path / "piuparts.log"
     proc = piuparts.run(debs, tree, log)
     output, returncode = proc.stdout + proc.stderr, proc.returncode
@@ -50,5 +62,5 @@ def test_piuparts_install_purge_and_upgrade_pass(previous_release_repo, tmp_path
     assert piuparts.PASS_INSTALL_PURGE in output
     # The upgrade test ran: piuparts found the previous versions in the repository.
     assert piuparts.PASS_UPGRADE in output, f"piuparts did not test the upgrade (full log: {log})"
-    for package, version in (("rosey-bot", V1), ("rosey-monitoring", V1), ("rosey-archive-keyring", KEYRING_OLD)):
+    for package, version in PREVIOUS[flavour]:
         assert f"Setting up {package} ({version})" in output, f"the upgrade test did not start from {package} {version}"

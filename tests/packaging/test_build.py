@@ -1,4 +1,4 @@
-"""The build itself: offline from the wheelhouse, byte-identical twice, lintian-clean.
+"""The build itself: offline from the wheelhouse, byte-identical twice, lintian-clean, both flavours.
 
 One commit of this working tree (a throwaway clone) is built twice: once
 normally, once in a network namespace with no network at all, which proves
@@ -33,7 +33,8 @@ def two_builds(tmp_path_factory):
 
 def test_two_builds_are_byte_identical(two_builds, record_property):
     a, b = two_builds
-    assert [p.name for p in a] == [p.name for p in b] and len(a) == 2
+    assert [p.name for p in a] == [p.name for p in b]
+    assert sorted(p.name.split("_")[0] for p in a) == ["rosey-bot", "rosey-bot-native", "rosey-monitoring"]
     for x, y in zip(a, b, strict=True):
         record_property(f"{x.name}_bytes", x.stat().st_size)
         print(f"build: {x.name} {x.stat().st_size} bytes sha256 {sha256(x)[:16]}")
@@ -53,3 +54,26 @@ def test_package_depends_on_the_exact_interpreter_and_ships_no_bytecode(two_buil
     assert "python3.11" in depends.replace(" ", "").split(","), depends
     listing = subprocess.run(["dpkg-deb", "-c", str(bot)], capture_output=True, text=True).stdout
     assert ".pyc" not in listing and "/bin/pip" not in listing and "site-packages/setuptools/" not in listing
+
+
+def test_native_flavour_vendors_nothing_and_depends_on_debian_libraries(two_builds, record_property):
+    a, _ = two_builds
+    native = next(p for p in a if p.name.startswith("rosey-bot-native_"))
+    listing = subprocess.run(["dpkg-deb", "-c", str(native)], capture_output=True, text=True, check=True).stdout
+    paths = [line.split()[5] for line in listing.splitlines()]
+    # Only the bot itself under dist-packages: every library comes from Debian.
+    top = {p.split("/dist-packages/")[1].split("/")[0] for p in paths if "/dist-packages/" in p}
+    assert top - {""} == {"rosey_bot", "rosey_bot-0.egg-info"}, sorted(top)
+    assert not [p for p in paths if p.startswith("./opt/")], "the native flavour has no venv"
+    assert ".pyc" not in listing
+    depends = subprocess.run(["dpkg-deb", "-f", str(native), "Depends"], capture_output=True, text=True).stdout
+    names = {d.split("(")[0].strip() for alt in depends.split(",") for d in alt.split("|")}
+    for library in ("python3-flask", "python3-websockets", "python3-prometheus-client", "python3-requests"):
+        assert library in names, f"{library} not in Depends: {depends}"
+    assert "python3-waitress" in names, depends
+    for name in ("rosey-bot_", "rosey-bot-native_"):
+        deb = next(p for p in a if p.name.startswith(name))
+        field = subprocess.run(["dpkg-deb", "-f", str(deb), "Installed-Size"], capture_output=True, text=True).stdout
+        size = int(field)
+        record_property(f"{name.rstrip('_')}_installed_kib", size)
+        print(f"build: {deb.name} {deb.stat().st_size} bytes, installed {size} KiB")

@@ -67,7 +67,7 @@ def health(c: Container, port: int = 8000) -> dict:
     return json.loads(c.run(f"python3 -c {shlex.quote(script)}").stdout)
 
 
-def assert_running(c: Container, version: str) -> None:
+def assert_running(c: Container, version: str, package: str = "rosey-bot") -> None:
     """The unit is active, /api/health reports ``version`` and dpkg -l agrees."""
     state = c.run("systemctl is-active rosey-bot", check=False).stdout.strip()
     assert state == "active", (
@@ -79,4 +79,4 @@ def assert_running(c: Container, version: str) -> None:
     body = health(c)
     assert body["version"] == version, f"/api/health reports version {body['version']!r}, expected {version!r}"
     assert set(body) == HEALTH_FIELDS
-    assert installed_version(c) == version, f"dpkg -l disagrees: expected {version}"
+    assert installed_version(c, package) == version, f"dpkg -l disagrees: expected {package} {version}"

@@ -27,7 +27,8 @@ def write_rows(c: Container, tag: str, n: int = 25) -> None:
         f"db.record_user_count({n}, now)\n"
         "db.close()\n"
     )
-    c.run(f"runuser -u rosey-bot -- /opt/venvs/rosey-bot/bin/python -c {shlex.quote(script)}")
+    # The bot's own interpreter, whichever flavour is installed: its command's #! line.
+    c.run(f"runuser -u rosey-bot -- $(sed -n '1s/^#!//p' /usr/bin/rosey-bot) -c {shlex.quote(script)}")
 
 
 def rows(c: Container) -> dict:

@@ -101,6 +101,20 @@ def build_releases(versions: list[str], patch=None, label: str = "") -> dict[str
     return debs
 
 
+def package_deb(out: Path, package: str, version: str) -> Path:
+    """The .deb of ``package`` at ``version`` among the build outputs in ``out`` (any architecture)."""
+    found = sorted(out.glob(f"{package}_{version}_*.deb"))
+    assert len(found) == 1, f"expected one {package} {version} .deb in {out}: {found}"
+    return found[0]
+
+
+def debian_python_depends(deb: Path) -> tuple[str, ...]:
+    """The python3-* library packages a .deb Depends on (first alternatives, no versions)."""
+    field = subprocess.run(["dpkg-deb", "-f", str(deb), "Depends"], capture_output=True, text=True, check=True).stdout
+    names = (dep.split("|")[0].split("(")[0].strip() for dep in field.split(","))
+    return tuple(sorted(n for n in names if n.startswith("python3-")))
+
+
 def publish(debs: list[Path], root: Path) -> Path:
     """Publish into a fresh aptly repository under ``root``, one release (all its packages) at a time,
     oldest first; returns the published tree."""
