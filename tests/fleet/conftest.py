@@ -14,8 +14,9 @@ import pytest
 
 from tests.support import container, releases
 from tests.support.paths import ROOT
+from tests.support.waiting import wait_until
 
-from .lab import HUB_ADDR, VENV_BIN, Ansible, Host, Lab, wait_until
+from .lab import HUB_ADDR, VENV_BIN, Ansible, Host, Lab
 
 V1, V2, BROKEN = "1.0.0", "1.0.1", "1.0.2"
 BOT_HOSTS = (("h1", 11), ("h2", 12), ("h3", 13))

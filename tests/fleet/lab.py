@@ -38,17 +38,6 @@ def sh(*argv: str, check: bool = True, timeout: float = 60) -> subprocess.Comple
     return proc
 
 
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(interval)
-
-
 @dataclass
 class Host:
     name: str

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import sqlite3
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,26 +14,16 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fake_cytube import Behaviour, FakeCyTube  # noqa: E402
+from fake_cytube import Behaviour, FakeCyTube
 
-from rosey_bot import config as config_mod  # noqa: E402
-from rosey_bot.bot.runner import Bot  # noqa: E402
-from rosey_bot.http.health import HealthServer, create_app  # noqa: E402
-from rosey_bot.state import BotState  # noqa: E402
-from rosey_bot.storage import Database  # noqa: E402
+from rosey_bot import config as config_mod
+from rosey_bot.bot.runner import Bot
+from rosey_bot.http.health import HealthServer, create_app
+from rosey_bot.state import BotState
+from rosey_bot.storage import Database
+from tests.support.waiting import wait_until
 
 PASSWORD = "s3cret-Pa55word-xyzzy"
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 class RunningBot:
@@ -157,13 +145,6 @@ def password_file(tmp_path) -> Path:
     path.write_text(PASSWORD + "\n")
     path.chmod(0o600)
     return path
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now (for a bot's health server)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def stored_chat(db: Path, username: str = "alice") -> list[str]:

@@ -1,6 +1,6 @@
 """Chat: the first line waits for login and userlist; commands; moderator PM commands."""
 
-from conftest import wait_until
+from tests.support.waiting import wait_until
 
 
 def test_first_chat_line_waits_for_login_and_userlist(make_fake, make_bot):

@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 import requests
-from conftest import free_port, wait_until
+
+from tests.support.net import free_port
+from tests.support.waiting import wait_until
 
 
 def test_rosey_bot_run_process(make_fake, tmp_path):

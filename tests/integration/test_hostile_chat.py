@@ -13,7 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, free_port, wait_until
+from conftest import PASSWORD
+
+from tests.support.net import free_port
+from tests.support.waiting import wait_until
 
 BOT_RANK = 3
 

@@ -1,6 +1,8 @@
 """Join and login against the fake server: guest, registered account, channel password."""
 
-from conftest import PASSWORD, wait_until
+from conftest import PASSWORD
+
+from tests.support.waiting import wait_until
 
 
 def test_guest_joins_logs_in_and_reports_healthy(make_fake, make_bot):

@@ -2,7 +2,7 @@
 
 import time
 
-from conftest import wait_until
+from tests.support.waiting import wait_until
 
 
 def test_server_restart(make_fake, make_bot):
