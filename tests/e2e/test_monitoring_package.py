@@ -6,9 +6,9 @@ import shlex
 
 import pytest
 
-from tests.e2e.conftest import V1
 from tests.support import apt, container
 from tests.support.container import CommandFailed, Container
+from tests.support.e2e_releases import V1
 from tests.support.waiting import wait_until
 
 MONITORING_PACKAGES = ("prometheus", "prometheus-alertmanager")

@@ -6,10 +6,10 @@ releases of conftest.py (V1 schema N, V2 schema N+1, BROKEN fails its health che
 
 import shlex
 
-from tests.e2e.conftest import BROKEN, V1, V2
 from tests.support import apt
 from tests.support.botdata import DB, rows, write_rows
 from tests.support.container import Container
+from tests.support.e2e_releases import BROKEN, V1, V2
 
 # As automation runs apt: no terminal, no answers, no forced conffile choice.
 PLAIN_APT = "apt-get install -y -q"
