@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fake_cytube import Behaviour, FakeCyTube  # noqa: E402
-from fake_cytube.server import ws_log  # noqa: E402
-from websockets.asyncio.server import serve  # noqa: E402
+from fake_cytube import Behaviour, FakeCyTube
+from fake_cytube.server import ws_log
+from websockets.asyncio.server import serve
 
 
 class ReachableFakeCyTube(FakeCyTube):

@@ -44,7 +44,7 @@ class RunningBot:
     def _run(self) -> None:
         try:
             self.loop.run_until_complete(self.bot.run(self.stop_event))
-        except BaseException as exc:  # noqa: BLE001 (recorded, the test fails on it)
+        except BaseException as exc:  # recorded: the test fails on it
             self.crashed = exc
 
     def start(self) -> RunningBot:

@@ -19,7 +19,7 @@ class DiscoveryError(Exception):
 def _fetch(url: str, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": f"rosey-bot/{installed_version()}"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http/https only)
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # http/https only
             return response.read(MAX_BODY)
     except urllib.error.HTTPError as exc:
         body = exc.read(MAX_BODY)
