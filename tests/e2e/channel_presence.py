@@ -62,13 +62,11 @@ def presence_server(channel: str, timeout: float = 30) -> Iterator[Presence]:
 
 
 def main() -> None:
-    # tests/ too: cytube_serve's server imports the fake as the top-level fake_cytube.
+    # tests/ too: the fake is imported as the top-level fake_cytube, as everywhere.
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-    from fake_cytube import Behaviour
+    from fake_cytube import Behaviour, FakeCyTube
 
-    from tests.fleet.cytube_serve import ReachableFakeCyTube
-
-    class PresenceFake(ReachableFakeCyTube):
+    class PresenceFake(FakeCyTube):
         """Prints the moment a connection is in the channel under a name, and the moment it leaves."""
 
         def __init__(self, *args):
