@@ -45,9 +45,9 @@ venv: $(VENV)/.stamp
 test: test-deps venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
 
-## unit: everything that needs no container (no root, no systemd-nspawn)
-unit: venv
-	$(VENV)/bin/pytest $(PYTEST_ARGS) -m "not e2e" tests --ignore=tests/e2e --ignore=tests/fleet --ignore=tests/packaging
+## unit: everything that needs no container (no root, no systemd-nspawn), the lint checks included
+unit: venv lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS) -m "not e2e" tests --ignore=tests/e2e --ignore=tests/fleet/test_fleet.py --ignore=tests/packaging
 
 e2e: test-deps venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests/e2e

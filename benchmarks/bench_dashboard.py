@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for tests.dashboard helpers
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from rosey_bot.dashboard import create_app  # noqa: E402
-from tests.dashboard import dash_helpers as h  # noqa: E402
+from rosey_bot.dashboard import create_app
+from tests.dashboard import dash_helpers as h
 
 
 def measure(url: str, runs: int) -> tuple[list[float], list[float]]:

@@ -68,7 +68,7 @@ def _load_as(user: str, path: str) -> int:
             config_mod.load(path)
         except config_mod.ConfigError as exc:
             code = _config_error(config_mod.ConfigError(exc.path, exc.key, f"{exc.problem} (as user {user})"))
-        except BaseException as exc:  # noqa: BLE001 (the child must never return into the parent's code)
+        except BaseException as exc:  # the child must never return into the parent's code
             print(f"rosey-bot: check-config: as user {user}: {exc}", file=sys.stderr)
             code = exitcodes.FAILURE
         sys.stderr.flush()

@@ -52,7 +52,7 @@ class OneLineFormatter(logging.Formatter):
         super().__init__(fmt)
         self.syslog_prefix = syslog_prefix
 
-    def formatMessage(self, record: logging.LogRecord) -> str:
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging.Formatter names it)
         return one_line(super().formatMessage(record))
 
     def format(self, record: logging.LogRecord) -> str:

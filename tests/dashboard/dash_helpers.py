@@ -1,7 +1,7 @@
 """Real upstreams for the dashboard tests and benchmark: a bot health server, Prometheus, Alertmanager.
 
 Each is a context manager that stops what it started. Process handling comes
-from the monitoring tests' helpers.
+from tests/support/monitoring.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from rosey_bot.config import parse
 from rosey_bot.http.health import HealthServer
 from rosey_bot.http.health import create_app as create_health_app
 from rosey_bot.state import BotState
-from tests.monitoring.mon_helpers import Process, dump_yaml, free_port, get_json, tool, wait_until
+from tests.support import monitoring
+from tests.support.monitoring import dump_yaml
+from tests.support.net import free_port, get_json, post_json
+from tests.support.waiting import NOT_READY, wait_until
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CHROMIUM = "/usr/bin/chromium"
@@ -65,41 +68,16 @@ def prometheus(workdir: Path, bot_port: int):
         ],
     }
     config = dump_yaml(cfg, workdir / "prometheus.yml")
-    port = free_port()
-    argv = [
-        tool("prometheus"),
-        f"--config.file={config}",
-        f"--storage.tsdb.path={workdir / 'prometheus-data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-    ]
-    proc = Process(argv, workdir / "prometheus.log", "prometheus")
-    try:
-        url = f"http://127.0.0.1:{port}"
-        proc.wait_ready(f"{url}/-/ready")
-        yield SimpleNamespace(url=url, port=port, proc=proc)
-    finally:
-        proc.stop()
+    with monitoring.prometheus(config, workdir / "prometheus-data", workdir / "prometheus.log") as p:
+        yield p
 
 
 @contextlib.contextmanager
 def alertmanager(workdir: Path):
     """A real Alertmanager with a receiver that delivers nowhere: the tests read its API only."""
     config = dump_yaml({"route": {"receiver": "null"}, "receivers": [{"name": "null"}]}, workdir / "alertmanager.yml")
-    port = free_port()
-    argv = [
-        tool("prometheus-alertmanager"),
-        f"--config.file={config}",
-        f"--storage.path={workdir / 'alertmanager-data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--cluster.listen-address=",  # no HA gossip port
-    ]
-    proc = Process(argv, workdir / "alertmanager.log", "alertmanager")
-    try:
-        url = f"http://127.0.0.1:{port}"
-        proc.wait_ready(f"{url}/-/ready")
-        yield SimpleNamespace(url=url, port=port, proc=proc)
-    finally:
-        proc.stop()
+    with monitoring.alertmanager(config, workdir / "alertmanager-data", workdir / "alertmanager.log") as am:
+        yield am
 
 
 def dpkg_log(workdir: Path) -> Path:
@@ -183,12 +161,10 @@ def wait_for_series(prometheus_url: str, timeout: float = 60) -> None:
         series = upstream.charts(prometheus_url)["series"]
         return all(series.values())
 
-    wait_until(ready, timeout, "Prometheus to hold points for every chart query")
+    wait_until(ready, timeout, "Prometheus to hold points for every chart query", errors=NOT_READY)
 
 
 def post_alert(alertmanager_url: str, name: str = "BotDown", severity: str = "critical") -> dict:
-    from tests.monitoring.mon_helpers import post_json
-
     alert = {
         "labels": {"alertname": name, "severity": severity, "instance": "bot1:8000", "env": "test"},
         "annotations": {"summary": f"{name}: rosey-bot on bot1:8000 is not answering"},
@@ -198,5 +174,6 @@ def post_alert(alertmanager_url: str, name: str = "BotDown", severity: str = "cr
         lambda: any(a["labels"]["alertname"] == name for a in get_json(f"{alertmanager_url}/api/v2/alerts")),
         30,
         f"Alertmanager to list {name}",
+        errors=NOT_READY,
     )
     return alert

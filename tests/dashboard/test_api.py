@@ -9,7 +9,7 @@ from rosey_bot.config import load as load_bot_config
 from rosey_bot.dashboard import create_app
 from rosey_bot.dashboard.cli import load_config
 from tests.dashboard import dash_helpers as h
-from tests.monitoring.mon_helpers import wait_until
+from tests.support.waiting import NOT_READY, wait_until
 
 ROUTES = ["/", "/api/status", "/api/charts", "/api/alerts", "/api/deployments", "/api/config", "/js/chart.min.js"]
 
@@ -81,7 +81,7 @@ def test_charts_follow_the_bot(bot, prometheus):
         s = c.get("/api/charts").get_json()["data"]["series"]
         return s["users"][-1][1] == 11 and s["requests_per_minute"][-1][1] > 0 and s["errors_per_minute"][-1][1] > 0
 
-    wait_until(moved, 30, "the charts to show the new users, requests and errors")
+    wait_until(moved, 30, "the charts to show the new users, requests and errors", errors=NOT_READY)
 
 
 def test_charts_empty_before_any_scrape(tmp_path):

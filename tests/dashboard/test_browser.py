@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from rosey_bot.dashboard import create_app
 from tests.dashboard import dash_helpers as h
-from tests.monitoring.mon_helpers import wait_until
+from tests.support.waiting import NOT_READY, wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "dashboard.png"
 WAIT_MS = 30_000  # the page refreshes every 2 s in these tests; Prometheus needs a few scrapes
@@ -61,7 +61,7 @@ def test_page_shows_live_data(tmp_path, tab, bot, prometheus, alertmanager, dpkg
             bot.state.request_handled()
         bot.state.error()
         for name in ("requests_per_minute", "errors_per_minute"):
-            wait_until(lambda n=name: last_value(page, n) > 0, 30, f"the {name} chart to rise")
+            wait_until(lambda n=name: last_value(page, n) > 0, 30, f"the {name} chart to rise", errors=NOT_READY)
 
         # The firing alert.
         alerts = page.locator("#alerts-table tbody tr")

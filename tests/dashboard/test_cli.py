@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from tests.dashboard import dash_helpers as h
-from tests.monitoring.mon_helpers import Process, free_port, get_json
+from tests.support.monitoring import Process
+from tests.support.net import free_port, get_json
 
 SCRIPT = Path(sys.executable).parent / "rosey-dashboard"
 

@@ -28,8 +28,10 @@ from rosey_bot.http.health import HealthServer
 from rosey_bot.http.health import create_app as create_health_app
 from rosey_bot.state import BotState
 from tests.dashboard import dash_helpers as h
-from tests.monitoring.mon_helpers import Process, dump_yaml, free_port, get_json, post_json, tool, wait_until
+from tests.support.monitoring import Process, dump_yaml, tool
+from tests.support.net import free_port, get_json, post_json
 from tests.support.paths import ROOT
+from tests.support.waiting import wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "dashboard-history.png"
 STEP, STEPS = 15, 240  # an hour at the shipped scrape interval

@@ -1,6 +1,6 @@
 """systemd/rosey-dashboard.service, hardening and all, under a real systemd (a systemd-nspawn container).
 
-The real rosey-bot package (release V1 of tests/e2e/conftest.py) is installed
+The real rosey-bot package (release V1 of tests/support/e2e_releases.py) is installed
 from the signed test repository; the bot runs (it cannot reach CyTube from the
 container, so it reports itself unhealthy) and dpkg's log holds the fixture
 history. The unit must start, read the config it is handed as a credential,
@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.dashboard.dash_helpers import FIXTURES, listening
-from tests.e2e.conftest import V1, base_rootfs, release_debs, repository  # noqa: F401 (fixtures reused)
 from tests.support import apt, container
+from tests.support.e2e_releases import V1
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +62,7 @@ def wait(box, predicate, timeout: float, what: str):
 
 
 @pytest.fixture
-def box(repository, base_rootfs):  # noqa: F811 (the reused fixtures)
+def box(repository, base_rootfs):
     if os.geteuid() != 0:
         pytest.fail("this test needs root (systemd-nspawn, nsenter)")
     with container.Container(base_rootfs, f"dash-{os.getpid()}", binds={str(repository): "/srv/apt"}) as c:

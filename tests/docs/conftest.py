@@ -1,6 +1,6 @@
 """Fixtures of the documentation tests.
 
-The container tests reuse the end-to-end releases of tests/e2e/conftest.py (built once, cached in
+The container tests reuse the end-to-end releases of tests/support/e2e_releases.py (built once, cached in
 build/cache/debs): V1 1.0.0, V2 1.1.0 (one more additive migration) and BROKEN 1.2.0.
 """
 
@@ -10,8 +10,8 @@ import os
 
 import pytest
 
-from tests.e2e.conftest import BROKEN, base_rootfs, release_debs, repository  # noqa: F401 (fixtures reused)
 from tests.support import releases
+from tests.support.e2e_releases import BROKEN
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def root_only():
 
 
 @pytest.fixture(scope="session")
-def good_repository(release_debs, tmp_path_factory):  # noqa: F811
+def good_repository(release_debs, tmp_path_factory):
     """A signed repository offering what a new user should get: the good releases only (no BROKEN)."""
     built = sorted(next(iter(release_debs.values())).parent.glob("*.deb"))
     good = [deb for deb in built if deb.name.split("_")[1] != BROKEN]

@@ -20,9 +20,9 @@ import pytest
 
 from tests.docs import doccommands as dc
 from tests.docs.netlab import private_net
-from tests.e2e.conftest import UNITS as NEWEST  # the newest good release (conftest's releases minus BROKEN)
 from tests.support import apt, container
 from tests.support.container import Container
+from tests.support.e2e_releases import UNITS as NEWEST  # the newest good release (the e2e releases minus BROKEN)
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.e2e

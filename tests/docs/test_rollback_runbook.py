@@ -20,10 +20,10 @@ import pytest
 
 from tests.docs import doccommands as dc
 from tests.docs.netlab import private_net
-from tests.e2e.conftest import V1, V2
 from tests.e2e.test_package_lifecycle import rows, write_rows
 from tests.support import apt
 from tests.support.container import Container
+from tests.support.e2e_releases import V1, V2
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.e2e

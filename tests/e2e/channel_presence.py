@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import queue
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -24,79 +21,52 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout: it also runs as a script
+
+from tests.support.netns import Netns, fake_cytube, loopback_netns
+from tests.support.paths import ROOT
+from tests.support.waiting import wait_until
 
 
 @dataclass
-class Presence:
-    netns: str
+class Presence(Netns):
     url: str
     events: list[tuple[str, str, float]] = field(default_factory=list)  # (join|leave, name, t)
-
-    @property
-    def nspawn_args(self) -> tuple[str, ...]:
-        return (f"--network-namespace-path=/run/netns/{self.netns}",)
 
     def since(self, n: int) -> list[tuple[str, str, float]]:
         return list(self.events[n:])
 
     def wait_for(self, kind: str, name: str, after: int = 0, timeout: float = 60) -> float:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for k, who, t in self.events[after:]:
-                if (k, who) == (kind, name):
-                    return t
-            time.sleep(0.1)
-        raise AssertionError(f"no '{kind} {name}' seen by the fake CyTube server in {timeout} s: {self.events}")
+        def seen():
+            return next((t for k, who, t in self.events[after:] if (k, who) == (kind, name)), None)
+
+        try:
+            return wait_until(seen, timeout, f"'{kind} {name}' seen by the fake CyTube server", interval=0.1)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {self.events}") from None
 
 
 @contextlib.contextmanager
 def presence_server(channel: str, timeout: float = 30) -> Iterator[Presence]:
     """A loopback-only network namespace holding the server; removed on exit."""
-    netns = f"rpres{os.getpid() % 100000}-{time.monotonic_ns() % 100000}"
-    subprocess.run(["ip", "netns", "add", netns], check=True, capture_output=True)
-    proc = None
-    try:
-        subprocess.run(["ip", "-n", netns, "link", "set", "lo", "up"], check=True, capture_output=True)
-        argv = [str(ROOT / ".venv/bin/python"), __file__, "--host", "127.0.0.1", "--channel", channel]
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", netns, *argv], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-        try:
-            first = lines.get(timeout=timeout).strip()
-        except queue.Empty:
-            raise AssertionError(f"the fake CyTube server did not start within {timeout} s") from None
-        assert first.startswith("listening http://"), f"fake CyTube: {first!r}"
-        presence = Presence(netns, first.split()[1])
+    with loopback_netns("rpres") as ns, fake_cytube(ns, channel, script=Path(__file__), timeout=timeout) as fake:
+        presence = Presence(ns.name, fake.url)
 
         def collect():
             while True:
-                kind, name, t = lines.get().split()
+                kind, name, t = fake.lines.get().split()
                 presence.events.append((kind, name, float(t)))
 
         threading.Thread(target=collect, daemon=True).start()
         yield presence
-    finally:
-        if proc and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        subprocess.run(["ip", "netns", "del", netns], capture_output=True)
 
 
 def main() -> None:
-    # tests/ too: cytube_serve's server imports the fake as the top-level fake_cytube.
+    # tests/ too: the fake is imported as the top-level fake_cytube, as everywhere.
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-    from fake_cytube import Behaviour
+    from fake_cytube import Behaviour, FakeCyTube
 
-    from tests.fleet.cytube_serve import ReachableFakeCyTube
-
-    class PresenceFake(ReachableFakeCyTube):
+    class PresenceFake(FakeCyTube):
         """Prints the moment a connection is in the channel under a name, and the moment it leaves."""
 
         def __init__(self, *args):

@@ -19,24 +19,25 @@ import select
 import struct
 import subprocess
 import termios
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tests.support.container import CONTAINER_ENV, Container
-from tests.support.paths import ROOT
+from tests.support.netns import FakeServer, Netns, fake_cytube, loopback_netns
 
 ACCOUNT, PASSWORD = "rosey", "pw-Zq81-never-stored"
 
 
 @dataclass
 class Fake:
-    url: str
+    server: FakeServer
     channel: str
-    proc: subprocess.Popen
-    lines: queue.Queue = field(default_factory=queue.Queue)
     logins: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
 
     def wait_login(self, what: str, timeout: float = 60) -> None:
         """Until the server printed ``login <what>`` (e.g. "rosey registered")."""
@@ -45,57 +46,23 @@ class Fake:
             left = deadline - time.monotonic()
             assert left > 0, f"no 'login {what}' at {self.url} within {timeout}s; saw {self.logins}"
             with contextlib.suppress(queue.Empty):
-                self.logins.append(self.lines.get(timeout=min(left, 1)).strip())
+                self.logins.append(self.server.lines.get(timeout=min(left, 1)).strip())
 
 
 @dataclass
-class Lab:
-    netns: str
+class Lab(Netns):
     a: Fake
     b: Fake
-
-    @property
-    def nspawn_args(self) -> tuple[str, ...]:
-        return (f"--network-namespace-path=/run/netns/{self.netns}",)
-
-
-def _fake(netns: str, channel: str, *args: str) -> Fake:
-    argv = ["ip", "netns", "exec", netns, str(ROOT / ".venv/bin/python"), str(ROOT / "tests/fleet/cytube_serve.py")]
-    proc = subprocess.Popen(
-        [*argv, "--host", "127.0.0.1", "--channel", channel, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    try:
-        first = lines.get(timeout=30).strip()
-    except queue.Empty:
-        proc.kill()
-        raise AssertionError("a fake CyTube server did not start within 30 s") from None
-    assert first.startswith("listening http://"), first
-    return Fake(first.split()[1], channel, proc, lines)
 
 
 @contextlib.contextmanager
 def lab(prefix: str) -> Iterator[Lab]:
-    netns = f"{prefix}{os.getpid() % 100000}-{time.monotonic_ns() % 100000}"
-    fakes: list[Fake] = []
-    subprocess.run(["ip", "netns", "add", netns], check=True, capture_output=True)
-    try:
-        subprocess.run(["ip", "-n", netns, "link", "set", "lo", "up"], check=True, capture_output=True)
-        fakes.append(_fake(netns, "first", "--account", f"{ACCOUNT}:{PASSWORD}"))
-        fakes.append(_fake(netns, "second"))
-        yield Lab(netns, *fakes)
-    finally:
-        for f in fakes:
-            f.proc.terminate()
-            try:
-                f.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                f.proc.kill()
-        subprocess.run(["ip", "netns", "del", netns], capture_output=True)
+    with (
+        loopback_netns(prefix) as ns,
+        fake_cytube(ns, "first", "--account", f"{ACCOUNT}:{PASSWORD}") as a,
+        fake_cytube(ns, "second") as b,
+    ):
+        yield Lab(ns.name, Fake(a, "first"), Fake(b, "second"))
 
 
 class Terminal:

@@ -13,10 +13,10 @@ import shlex
 import pytest
 
 from tests.e2e import debconf_lab
-from tests.e2e.conftest import V1, V2
 from tests.e2e.debconf_lab import ACCOUNT, PASSWORD, Terminal
 from tests.support import apt
 from tests.support.container import Container
+from tests.support.e2e_releases import V1, V2
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.e2e

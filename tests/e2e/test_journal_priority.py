@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import V1
-from tests.monitoring.mon_helpers import wait_until
 from tests.support import apt
 from tests.support.container import Container
+from tests.support.e2e_releases import V1
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 

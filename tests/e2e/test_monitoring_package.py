@@ -6,10 +6,10 @@ import shlex
 
 import pytest
 
-from tests.e2e.conftest import V1
-from tests.monitoring.mon_helpers import wait_until
 from tests.support import apt, container
 from tests.support.container import CommandFailed, Container
+from tests.support.e2e_releases import V1
+from tests.support.waiting import wait_until
 
 MONITORING_PACKAGES = ("prometheus", "prometheus-alertmanager")
 # Until the services answer, the in-container client fails or prints nothing parseable.

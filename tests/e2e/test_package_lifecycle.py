@@ -8,10 +8,10 @@ dh-virtualenv package, and rosey-bot-native, the stdeb package on Debian's libra
 
 import shlex
 
-from tests.e2e.conftest import BROKEN, CODE_DIRS, FLAVOURS, V1, V2
 from tests.support import apt
 from tests.support.botdata import DB, assert_rows_kept, rows, write_rows
 from tests.support.container import Container
+from tests.support.e2e_releases import BROKEN, CODE_DIRS, FLAVOURS, V1, V2
 
 # As automation runs apt: no terminal, no answers, no forced conffile choice.
 PLAIN_APT = "apt-get install -y -q"

@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import FLAVOURS, V1, V2
 from tests.support import piuparts, releases
+from tests.support.e2e_releases import FLAVOURS, V1, V2
 from tests.support.paths import ROOT
 
 # Keyring versions are dates (repo/build-keyring.sh); any two in order will do.

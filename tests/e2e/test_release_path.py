@@ -4,9 +4,9 @@ Releases built from this working tree, published into a signed aptly
 repository, installed, upgraded and downgraded in a booted bookworm container.
 """
 
-from tests.e2e.conftest import V1, V2
 from tests.support import apt
 from tests.support.container import Container
+from tests.support.e2e_releases import V1, V2
 
 
 def test_install_upgrade_downgrade(repository, base_rootfs, record_property):

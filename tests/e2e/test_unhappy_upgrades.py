@@ -8,7 +8,6 @@ the bot is deliberately stopped), the package is configured, no row is lost.
 import time
 
 from tests.e2e.channel_presence import presence_server
-from tests.e2e.conftest import BROKEN, UNIT_CHANGE, UNITS, V1, V2
 from tests.e2e.upgrade_helpers import (
     apt_install,
     assert_ends_well,
@@ -21,6 +20,7 @@ from tests.e2e.upgrade_helpers import (
 from tests.support import apt
 from tests.support.botdata import rows, write_rows
 from tests.support.container import Container
+from tests.support.e2e_releases import BROKEN, UNIT_CHANGE, UNITS, V1, V2
 
 # A man page: shipped by every release, after the whole venv in the archive,
 # so dpkg has unpacked everything else when it hits the conflict.

@@ -120,9 +120,10 @@ class Frame:
 
 
 class FakeCyTube:
-    def __init__(self, behaviour: Behaviour | None = None):
+    def __init__(self, behaviour: Behaviour | None = None, host: str = "127.0.0.1", port: int = 0):
+        """``host``: loopback for in-process tests; another address when other hosts must reach it."""
         self.behaviour = behaviour or Behaviour()
-        self.port = 0
+        self.host, self.port = host, port
         self.received: list[Frame] = []  # every frame clients sent
         self.sent: list[Frame] = []
         self.chats: list[tuple[str, str]] = []  # accepted (username, msg)
@@ -167,7 +168,7 @@ class FakeCyTube:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def restart(self, down: float = 1.0) -> None:
         """Drop every connection and the listening socket, stay down ``down`` seconds, come back."""
@@ -181,7 +182,7 @@ class FakeCyTube:
     async def _listen(self) -> None:
         self._server = await serve(
             self._handle,
-            "127.0.0.1",
+            self.host,
             self.port,
             process_request=self._http,
             ping_interval=None,

@@ -14,15 +14,14 @@ import pytest
 
 from tests.support import container, releases
 from tests.support.paths import ROOT
+from tests.support.waiting import wait_until
 
-from .lab import HUB_ADDR, VENV_BIN, Ansible, Host, Lab, wait_until
+from .lab import ACCOUNT_PASSWORD, BROKEN, CHANNEL_PASSWORD, HUB_ADDR, OPEN_PORT, V1, V2, VENV_BIN, Ansible, Host, Lab
 
-V1, V2, BROKEN = "1.0.0", "1.0.1", "1.0.2"
 BOT_HOSTS = (("h1", 11), ("h2", 12), ("h3", 13))
 BOT_PACKAGES = ("openssh-server", "python3-apt", "nftables")
 REPO_PACKAGES = ("nginx",)
 CHANNEL = "fleet"
-OPEN_PORT = 9100  # rosey_firewall_allowed_tcp_ports in the test inventory
 
 
 def break_readiness(tree: Path, version: str) -> None:
@@ -31,12 +30,6 @@ def break_readiness(tree: Path, version: str) -> None:
     text = path.read_text()
     assert "/socketconfig/" in text, "the discovery path moved; update the fleet test's broken release"
     path.write_text(text.replace("/socketconfig/", "/socketconfig-not-here/"))
-
-
-# Recognisable secrets: a dry run's output is searched for them. The account
-# password reaches Ansible the production way, through ROSEY_ACCOUNT_PASSWORD.
-ACCOUNT_PASSWORD = "acct-Secr3t-Q7wz"
-CHANNEL_PASSWORD = "chan-Secr3t-K4vx"
 
 
 @dataclass

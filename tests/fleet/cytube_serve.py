@@ -17,33 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fake_cytube import Behaviour, FakeCyTube  # noqa: E402
-from fake_cytube.server import ws_log  # noqa: E402
-from websockets.asyncio.server import serve  # noqa: E402
-
-
-class ReachableFakeCyTube(FakeCyTube):
-    """The fake server on an address other hosts can reach (the base class binds loopback)."""
-
-    def __init__(self, behaviour: Behaviour, host: str, port: int):
-        super().__init__(behaviour)
-        self.host, self.port = host, port
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    async def _listen(self) -> None:
-        self._server = await serve(
-            self._handle,
-            self.host,
-            self.port,
-            process_request=self._http,
-            ping_interval=None,
-            max_size=2**20,
-            logger=ws_log,
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+from fake_cytube import Behaviour, FakeCyTube
 
 
 def main() -> None:
@@ -65,7 +39,7 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    with ReachableFakeCyTube(behaviour, args.host, args.port) as fake:
+    with FakeCyTube(behaviour, args.host, args.port) as fake:
         print(f"listening {fake.url}", flush=True)
         seen = 0
         while not stop.wait(0.1):

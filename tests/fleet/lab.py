@@ -30,23 +30,21 @@ SUBNET = "10.231.0"
 HUB_ADDR = f"{SUBNET}.1"
 VENV_BIN = ROOT / ".venv" / "bin"
 
+# What the fleet fixture (conftest.py) sets up, and the tests check against.
+V1, V2, BROKEN = "1.0.0", "1.0.1", "1.0.2"
+OPEN_PORT = 9100  # rosey_firewall_allowed_tcp_ports in the test inventory
+
+# Recognisable secrets: a dry run's output is searched for them. The account
+# password reaches Ansible the production way, through ROSEY_ACCOUNT_PASSWORD.
+ACCOUNT_PASSWORD = "acct-Secr3t-Q7wz"
+CHANNEL_PASSWORD = "chan-Secr3t-K4vx"
+
 
 def sh(*argv: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise RuntimeError(f"{shlex.join(argv)} exited {proc.returncode}: {proc.stderr.strip()}")
     return proc
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(interval)
 
 
 @dataclass

@@ -17,9 +17,9 @@ import re
 from tests.support import apt, releases
 from tests.support.container import Container
 from tests.support.paths import ROOT
+from tests.support.waiting import wait_until
 
-from .conftest import ACCOUNT_PASSWORD, BROKEN, CHANNEL_PASSWORD, OPEN_PORT, V1, V2
-from .lab import read_timings, wait_until
+from .lab import ACCOUNT_PASSWORD, BROKEN, CHANNEL_PASSWORD, OPEN_PORT, V1, V2, read_timings
 
 # The fleet's settings: a drop-in of its own, read after the conffile (which stays the package's).
 FLEET_DROPIN = "/etc/rosey-bot/conf.d/50-fleet.toml"

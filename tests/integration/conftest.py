@@ -7,12 +7,9 @@ also as bot_process.py under Debian bookworm's python3 and python3-websockets 10
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,24 +17,14 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot_process import BotUnderTest  # noqa: E402
-from fake_cytube import Behaviour, FakeCyTube  # noqa: E402
+from bot_process import BotUnderTest
+from fake_cytube import Behaviour, FakeCyTube
 
-from rosey_bot import config as config_mod  # noqa: E402
-from rosey_bot.bot import transport  # noqa: E402
+from rosey_bot import config as config_mod
+from rosey_bot.bot import transport
+from tests.support.waiting import wait_until
 
 PASSWORD = "s3cret-Pa55word-xyzzy"
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 class BotHandle:
@@ -260,13 +247,6 @@ def password_file(tmp_path) -> Path:
     path.write_text(PASSWORD + "\n")
     path.chmod(0o600)
     return path
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now (for a bot's health server)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def stored_chat(db: Path, username: str = "alice") -> list[str]:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import free_port, wait_until
 
 from rosey_bot import exitcodes
 from rosey_bot.version import installed_version
+from tests.support.net import free_port
+from tests.support.waiting import wait_until
 
 
 def test_rosey_bot_run_process(make_fake, tmp_path):

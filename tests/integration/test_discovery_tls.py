@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import free_port, wait_until
 
+from tests.support.net import free_port
 from tests.support.tls import JSONServer, make_ca
+from tests.support.waiting import wait_until
 
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # Every variable that could point requests, OpenSSL or curl at another bundle.

@@ -2,11 +2,12 @@
 
 import json
 
-from conftest import wait_until
+from conftest import stored_chat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rosey_bot import health_contract
+from tests.support.waiting import wait_until
 
 EVENTS = ["chatMsg", "pm", "userlist", "addUser", "userLeave", "usercount", "setUserRank", "changeMedia",
           "errorMsg", "cooldown", "channelOpts", "rank", "login", "needPassword", "queue", "noflood"]  # fmt: skip
@@ -48,3 +49,5 @@ def test_live_bot_survives_malformed_input(make_fake, make_bot):
     before = len(fake.chats)
     fake.user_says("zed", "!ping")
     wait_until(lambda: ("rosey", "pong") in fake.chats[before:] or None, timeout=15, what="pong after fuzzing")
+    # and stores what it saw in its real database.
+    wait_until(lambda: stored_chat(bot.config.database.path, "zed") == ["!ping"], what="zed's line stored")

@@ -7,13 +7,12 @@ line it posts on someone's behalf must never be one.
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from conftest import PASSWORD, free_port, wait_until
+from conftest import PASSWORD
+
+from tests.support.botprocess import bot_process
+from tests.support.net import free_port
+from tests.support.waiting import wait_until
 
 BOT_RANK = 3
 
@@ -114,25 +113,15 @@ def test_a_guest_flooding_commands_gets_a_bounded_number_of_answers(admin_bot):
 def test_log_lines_cannot_be_forged_from_chat(make_fake, tmp_path):
     # Media titles and server errors are logged; a newline in them must not start a new log line.
     fake = make_fake()
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[server]\nurl = "{fake.url}"\nchannel = "test"\n[account]\nname = "rosey"\n'
-        f'[health]\nport = {free_port()}\n[database]\npath = "{tmp_path / "rosey.db"}"\n'
-    )
-    cli = Path(sys.executable).parent / "rosey-bot"
-    proc = subprocess.Popen([str(cli), "-c", str(config), "run"], stderr=subprocess.PIPE, text=True)
-    try:
+    with bot_process(tmp_path, fake.url, free_port()) as bot:
         wait_until(lambda: fake.ready_clients, timeout=20, what="the process to be in the channel")
         forged = "CRITICAL rosey_bot: forged"
         media = {"id": "x", "title": f"Song\n{forged}", "seconds": 1, "duration": "00:01", "type": "yt"}
         fake.send_event("changeMedia", {**media, "meta": {}, "currentTime": 0, "paused": False})
         fake.send_event("errorMsg", {"msg": f"oops\r\n{forged}"})
         wait_until(lambda: _sent(fake, "errorMsg"), what="the events to go out")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
-    assert "now playing: Song\\n" in err, err
-    assert not any(line.startswith(forged) for line in err.splitlines()), err
+    assert "now playing: Song\\n" in bot.err, bot.err
+    assert not any(line.startswith(forged) for line in bot.err.splitlines()), bot.err
 
 
 def _sent(fake, event: str) -> bool:

@@ -17,9 +17,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import stored_chat, wait_until
+from conftest import stored_chat
 
 from rosey_bot.storage import database
+from tests.support.waiting import wait_until
 
 BUFFER = 40  # a small bound, so the test can overflow it
 

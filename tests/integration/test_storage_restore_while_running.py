@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 
 import requests
-from conftest import free_port, stored_chat, wait_until
+from conftest import stored_chat
+
+from tests.support.net import free_port
+from tests.support.waiting import wait_until
 
 CLI = Path(sys.executable).parent / "rosey-bot"
 

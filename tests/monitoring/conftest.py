@@ -6,17 +6,22 @@ is stopped in the fixture's teardown, whatever the test did.
 
 from __future__ import annotations
 
+import contextlib
 import email
+import itertools
 import threading
 from email import policy
 from types import SimpleNamespace
 
 import pytest
 from aiosmtpd.controller import Controller
-from mon_helpers import Process, dump_yaml, free_port, load_yaml, render_alertmanager, tool, wait_until
 
 from rosey_bot.http.health import HealthServer, create_app
 from rosey_bot.state import BotState
+from tests.support import monitoring
+from tests.support.monitoring import dump_yaml, load_yaml, render_alertmanager
+from tests.support.net import free_port
+from tests.support.waiting import wait_until
 
 
 class Inbox:
@@ -26,7 +31,7 @@ class Inbox:
         self._lock = threading.Lock()
         self._mails: list[SimpleNamespace] = []
 
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         msg = email.message_from_bytes(envelope.content, policy=policy.default)
         body = msg.get_body(preferencelist=("plain",))
         mail = SimpleNamespace(
@@ -68,48 +73,23 @@ def alertmanager(tmp_path, smtp):
     cfg["route"]["group_wait"] = "1s"
     cfg["route"]["group_interval"] = "2s"
     config = dump_yaml(cfg, tmp_path / "am" / "alertmanager-test.yml")
-    port = free_port()
-    argv = [
-        tool("prometheus-alertmanager"),
-        f"--config.file={config}",
-        f"--storage.path={tmp_path / 'am' / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--cluster.listen-address=",  # no HA gossip port
-    ]
-    proc = Process(argv, tmp_path / "alertmanager.log", "alertmanager")
-    try:
-        url = f"http://127.0.0.1:{port}"
-        proc.wait_ready(f"{url}/-/ready")
-        yield SimpleNamespace(url=url, port=port, config=config, proc=proc)
-    finally:
-        proc.stop()
+    with monitoring.alertmanager(config, tmp_path / "am" / "data", tmp_path / "alertmanager.log") as am:
+        am.config = config
+        yield am
 
 
 @pytest.fixture
 def start_prometheus(tmp_path):
     """Factory: start a real Prometheus on a config file (and optional existing data dir)."""
-    started: list[Process] = []
+    numbers = itertools.count()
+    with contextlib.ExitStack() as running:
 
-    def start(config, data_dir=None) -> SimpleNamespace:
-        port = free_port()
-        data = data_dir or tmp_path / f"prometheus-data-{len(started)}"
-        argv = [
-            tool("prometheus"),
-            f"--config.file={config}",
-            f"--storage.tsdb.path={data}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ]
-        proc = Process(argv, tmp_path / f"prometheus-{len(started)}.log", "prometheus")
-        started.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        proc.wait_ready(f"{url}/-/ready")
-        return SimpleNamespace(url=url, port=port, proc=proc)
+        def start(config, data_dir=None) -> SimpleNamespace:
+            n = next(numbers)
+            data = data_dir or tmp_path / f"prometheus-data-{n}"
+            return running.enter_context(monitoring.prometheus(config, data, tmp_path / f"prometheus-{n}.log"))
 
-    try:
         yield start
-    finally:
-        for proc in started:
-            proc.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from mon_helpers import MONITORING, RECIPIENTS, RENDERER, RULES, load_yaml, render_alertmanager, tool
+
+from tests.support.monitoring import MONITORING, RECIPIENTS, RENDERER, RULES, load_yaml, render_alertmanager, tool
 
 EXPECTED_RECEIVER = {
     "BotDown": "critical",

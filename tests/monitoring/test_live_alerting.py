@@ -15,18 +15,9 @@ import sys
 import time
 import urllib.parse
 
-from mon_helpers import (
-    MONITORING,
-    RECIPIENTS,
-    RENDERER,
-    RULES,
-    dump_yaml,
-    free_port,
-    get_json,
-    load_yaml,
-    post_json,
-    wait_until,
-)
+from tests.support.monitoring import MONITORING, RECIPIENTS, RENDERER, RULES, dump_yaml, load_yaml
+from tests.support.net import free_port, get_json, post_json
+from tests.support.waiting import NOT_READY, wait_until
 
 ENV = "livetest"
 
@@ -67,15 +58,18 @@ def test_bot_down_fires_in_prometheus_and_mail_arrives(tmp_path, bot_endpoint, s
         lambda: query(prom, f'bot_connected{{job="rosey-bot",env="{ENV}",instance="{instance}"}} == 1'),
         60,
         "Prometheus to scrape bot_connected 1",
+        errors=NOT_READY,
     )
     # Connected: several evaluations later BotDown is still not even pending.
     seen = query(prom, "count_over_time(bot_connected[1h])")[0]["value"][1]
     wait_until(lambda: int(query(prom, "count_over_time(bot_connected[1h])")[0]["value"][1]) >= int(seen) + 5,
-               30, "five more scrapes")  # fmt: skip
+               30, "five more scrapes", errors=NOT_READY)  # fmt: skip
     assert alerts(prom, "BotDown") == []
 
     bot_endpoint.state.set_connected(False)
-    (firing,) = wait_until(lambda: [a for a in alerts(prom, "BotDown") if a["state"] == "firing"], 60, "BotDown firing")
+    (firing,) = wait_until(
+        lambda: [a for a in alerts(prom, "BotDown") if a["state"] == "firing"], 60, "BotDown firing", errors=NOT_READY
+    )
     assert firing["labels"] == {
         "alertname": "BotDown",
         "severity": "critical",
@@ -146,7 +140,9 @@ def test_bot_down_inhibits_the_other_alerts_of_its_env(smtp, alertmanager):
         (a,) = [a for a in get_json(api) if a["labels"]["alertname"] == name and a["labels"]["env"] == env]
         return a["status"]
 
-    wait_until(lambda: state_of("HighErrorRate", "staging")["state"] == "suppressed", 30, "inhibition")
+    wait_until(
+        lambda: state_of("HighErrorRate", "staging")["state"] == "suppressed", 30, "inhibition", errors=NOT_READY
+    )
     assert state_of("ChannelEmpty", "staging")["state"] == "suppressed"
     assert state_of("ChannelEmpty", "staging")["inhibitedBy"]
     assert state_of("HighErrorRate", "production")["state"] == "active"
@@ -163,7 +159,9 @@ def test_a_target_listed_without_env_is_scraped_with_env_default(tmp_path, bot_e
     config = live_prometheus_config(tmp_path, bot_endpoint.port, free_port())
     dump_yaml([{"targets": [f"127.0.0.1:{bot_endpoint.port}"]}], tmp_path / "monitoring" / "targets" / "test.yml")
     prom = start_prometheus(config)
-    (series,) = wait_until(lambda: query(prom, 'bot_connected{job="rosey-bot"}'), 60, "a scrape of the bot")
+    (series,) = wait_until(
+        lambda: query(prom, 'bot_connected{job="rosey-bot"}'), 60, "a scrape of the bot", errors=NOT_READY
+    )
     assert series["metric"]["env"] == "default"
 
 
@@ -179,7 +177,9 @@ def test_reload_rerenders_and_signals_alertmanager(tmp_path, alertmanager):
 
     mail.write_text(mail.read_text().replace("smarthost = 127.0.0.1:", "smarthost = 127.0.0.2:"))
     assert subprocess.run(reload, capture_output=True, text=True).returncode == 0
-    wait_until(lambda: "smtp_smarthost: 127.0.0.2:" in smarthost(), 30, "Alertmanager to load the new config")
+    wait_until(
+        lambda: "smtp_smarthost: 127.0.0.2:" in smarthost(), 30, "Alertmanager to load the new config", errors=NOT_READY
+    )
 
     mail.write_text(mail.read_text().replace("smarthost = 127.0.0.2:", "smarthost = nohost"))
     res = subprocess.run(reload, capture_output=True, text=True)

@@ -7,7 +7,9 @@ import sys
 import urllib.request
 
 import pytest
-from mon_helpers import Process, free_port, tool
+
+from tests.support.monitoring import Process, tool
+from tests.support.net import free_port
 
 
 def promtool_check(text: str) -> subprocess.CompletedProcess:

@@ -20,9 +20,10 @@ import sys
 import time
 
 import pytest
-from mon_helpers import dump_yaml, free_port, tool
 
 from rosey_bot import exitcodes
+from tests.support.monitoring import dump_yaml, tool
+from tests.support.net import free_port
 
 STEP, STEPS = 15, 5760  # 24 h
 OUTAGE = range(1001, 1021)

@@ -20,7 +20,7 @@ import pytest
 from tests.support import container
 from tests.support.paths import ROOT
 
-from .conftest import gpg_out, make_deb, new_key, publish, run_script, tree_state
+from .repo_scripts import gpg_out, make_deb, new_key, publish, run_script, tree_state
 from .test_interrupt import blocker, kill_when, start_publish
 
 pytestmark = pytest.mark.e2e  # booted containers: not part of `make unit`

@@ -6,7 +6,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .conftest import REPO, offered, publish, tree_state
+from .repo_scripts import REPO, offered, publish, tree_state
 
 BLOCKER = """#!/bin/sh
 # Test stand-in for {tool}: blocks at the chosen step, so the test can kill the publisher there.

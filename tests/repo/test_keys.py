@@ -5,7 +5,7 @@ import subprocess
 
 from tests.support.paths import ROOT
 
-from .conftest import gpg_out, new_key, publish, run_script
+from .repo_scripts import gpg_out, new_key, publish, run_script
 
 
 def good_signers(root, keyring) -> list[str]:

@@ -3,7 +3,7 @@
 import os
 import subprocess
 
-from .conftest import copy_repo_scripts, offered, packages_index, publish, run_script, tree_state
+from .repo_scripts import copy_repo_scripts, offered, packages_index, publish, run_script, tree_state
 
 FROZEN = ("Origin: rosey-bot", "Label: rosey-bot", "Suite: bookworm", "Codename: bookworm")
 

@@ -2,7 +2,7 @@
 
 import subprocess
 
-from .conftest import offered, packages_index, publish, run_script, tree_state
+from .repo_scripts import offered, packages_index, publish, run_script, tree_state
 
 
 def aptly(root, *args) -> str:

@@ -1,10 +1,9 @@
 """Config validation (docs/DESIGN.md, Validation): every problem names the file and the key; exit 78."""
 
-import socket
-
 import pytest
 
 from rosey_bot import cli, config
+from tests.support.net import free_port
 
 GOOD = """
 [server]
@@ -110,10 +109,7 @@ def test_missing_file(tmp_path):
 def test_unopenable_database_is_one_line_not_a_traceback(tmp_path, capsys):
     foreign = tmp_path / "foreign.db"
     foreign.write_bytes(b"this is not an sqlite database, just bytes" * 100)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    path = write(tmp_path, GOOD + f"[health]\nport = {port}\n[database]\npath = '{foreign}'\n")
+    path = write(tmp_path, GOOD + f"[health]\nport = {free_port()}\n[database]\npath = '{foreign}'\n")
     assert cli.main(["-c", str(path), "run"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("rosey-bot: database error: ") and str(foreign) in err[-1]

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from rosey_bot.bot.channel import ChannelBot
 from rosey_bot.protocol import ProtocolError, Session, parse_eio, parse_sio, parse_socketconfig, payloads
 from rosey_bot.state import BotState
+from rosey_bot.storage import Database
 
 EVENTS = [
     "chatMsg", "pm", "userlist", "addUser", "userLeave", "usercount", "setUserRank", "setAFK", "changeMedia",
@@ -26,6 +27,25 @@ KEYS = "username msg time to name rank id title seconds type success error reaso
 keys = st.sampled_from([*KEYS.split(), "chat_antiflood_params"])
 shaped = st.dictionaries(keys, json_values, max_size=5)
 payload_values = json_values | shaped | st.lists(shaped, max_size=3)
+
+# Payloads the channel accepts, with hostile values: these reach the storage calls.
+texts = st.text(max_size=40)
+numbers = st.integers() | st.floats()
+user_payload = st.fixed_dictionaries({"name": st.text(min_size=1, max_size=20)}, optional={"rank": numbers})
+well_formed_events = st.one_of(
+    st.tuples(st.just("chatMsg"), st.fixed_dictionaries({"username": texts, "msg": texts}, optional={"time": numbers})),
+    st.tuples(
+        st.just("pm"), st.fixed_dictionaries({"username": texts, "msg": texts}, optional={"to": texts, "time": numbers})
+    ),
+    st.tuples(st.sampled_from(["addUser", "setUserRank"]), user_payload),
+    st.tuples(st.just("userLeave"), st.fixed_dictionaries({"name": texts})),
+    st.tuples(st.just("userlist"), st.lists(user_payload, max_size=4)),
+    st.tuples(st.just("usercount"), numbers),
+    st.tuples(
+        st.just("changeMedia"),
+        st.fixed_dictionaries({"id": texts}, optional={"title": texts, "type": texts, "seconds": numbers}),
+    ),
+)
 
 
 def event_frame(name, payload):
@@ -86,11 +106,6 @@ def test_session_survives_any_frames(stage, batch, now):
         parse_eio(frame)  # whatever it queues is well-formed
 
 
-class NullStore:
-    def __getattr__(self, name):
-        return lambda *a: {} if name == "summary" else None
-
-
 class NullOutbox:
     def say(self, text):
         assert isinstance(text, str)
@@ -99,13 +114,22 @@ class NullOutbox:
         assert isinstance(to, str) and isinstance(text, str)
 
 
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    """One real Database for every example: a storage call under a name it lacks fails the test."""
+    with Database(tmp_path_factory.mktemp("fuzz") / "rosey.db") as database:
+        yield database
+
+
 @settings(max_examples=2000, deadline=None)
-@given(st.sampled_from(EVENTS), payload_values, st.booleans())
-def test_channel_bot_survives_any_payload(name, payload, ready):
-    bot = ChannelBot(BotState("1", "c"), NullStore(), NullOutbox())
+@given(st.tuples(st.sampled_from(EVENTS), payload_values) | well_formed_events, st.booleans())
+def test_channel_bot_survives_any_payload(db, event, ready):
+    name, payload = event
+    bot = ChannelBot(BotState("1", "c"), db, NullOutbox())
     if ready:
         bot.became_ready("bot")
     only_protocol_errors(bot.handle, name, payload)
+    assert db.write_status().ok  # whatever the payload held, what was stored was storable
 
 
 @settings(max_examples=1000, deadline=None)

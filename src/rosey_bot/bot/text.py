@@ -30,11 +30,6 @@ def from_server(text: str) -> str:
     return html.unescape(text)
 
 
-def is_chat_command(text: str) -> bool:
-    """Would CyTube run this as a chat command if it were posted?"""
-    return clean(text).startswith(COMMAND_START)
-
-
 def split_message(text: str, limit: int = MESSAGE_LIMIT, cap: int = HARD_CAP) -> list[str]:
     """Clean, truncate to ``cap`` characters, then split into chunks of at most ``limit``.
 

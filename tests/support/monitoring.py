@@ -1,22 +1,27 @@
-"""Helpers for the monitoring tests: real processes on 127.0.0.1, polled with deadlines."""
+"""Real Prometheus and Alertmanager (the Debian packages' binaries) for tests, each on a free loopback port.
+
+The shipped monitoring files live in monitoring/; ``render_alertmanager`` runs the shipped renderer on a
+test copy of the shipped mail.conf. Every launcher is a context manager that stops what it started.
+"""
 
 from __future__ import annotations
 
 import configparser
-import json
+import contextlib
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-MONITORING = REPO / "monitoring"
+from .net import free_port, http_ok
+from .paths import ROOT
+from .waiting import NOT_READY, wait_until
+
+MONITORING = ROOT / "monitoring"
 RULES = MONITORING / "rules" / "rosey-bot.rules.yml"
 RENDERER = MONITORING / "alertmanager" / "render_alertmanager.py"
 RECIPIENTS = {"default": "ops@example.test", "critical": "oncall@example.test", "info": "info@example.test"}
@@ -29,58 +34,12 @@ def tool(name: str) -> str:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-TRANSIENT = (OSError, urllib.error.URLError, ValueError, KeyError)
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.25, errors: tuple = TRANSIENT):
-    """Poll ``predicate`` until it returns a truthy value; fail with ``what`` at the deadline.
-    ``errors`` are what a not-yet-ready upstream raises; they only mean "ask again"."""
-    deadline = time.monotonic() + timeout
-    last_exc = None
-    while time.monotonic() < deadline:
-        try:
-            result = predicate()
-            if result:
-                return result
-        except errors as exc:
-            last_exc = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_exc!r})")
-
-
-def get_json(url: str, timeout: float = 5.0):
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
-        return json.load(resp)
-
-
-def post_json(url: str, body, timeout: float = 5.0) -> int:
-    req = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        return resp.status
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
-
-
 class Process:
-    """A child process with its output in a log file; always stopped by the fixture that made it."""
+    """A child process with its output in a log file; always stopped by whoever started it."""
 
     def __init__(self, argv: list[str], log: Path, name: str):
         self.name, self.log = name, log
-        self._log_fh = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self._log_fh = open(log, "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(argv, stdout=self._log_fh, stderr=subprocess.STDOUT)
 
     def log_tail(self, lines: int = 30) -> str:
@@ -94,7 +53,7 @@ class Process:
             return http_ok(url)
 
         try:
-            wait_until(ready, timeout, f"{self.name} at {url}")
+            wait_until(ready, timeout, f"{self.name} at {url}", 0.25, NOT_READY)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n--- {self.name} log ---\n{self.log_tail()}") from None
 
@@ -109,6 +68,29 @@ class Process:
         self._log_fh.close()
 
 
+@contextlib.contextmanager
+def _serving(name: str, binary: str, args: list[str], log: Path) -> Iterator[SimpleNamespace]:
+    port = free_port()
+    proc = Process([tool(binary), *args, f"--web.listen-address=127.0.0.1:{port}"], log, name)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        proc.wait_ready(f"{url}/-/ready")
+        yield SimpleNamespace(url=url, port=port, proc=proc)
+    finally:
+        proc.stop()
+
+
+def prometheus(config: Path, data: Path, log: Path) -> contextlib.AbstractContextManager[SimpleNamespace]:
+    """Prometheus on ``config``, keeping its TSDB in ``data``; yields url, port and the Process."""
+    return _serving("prometheus", "prometheus", [f"--config.file={config}", f"--storage.tsdb.path={data}"], log)
+
+
+def alertmanager(config: Path, data: Path, log: Path) -> contextlib.AbstractContextManager[SimpleNamespace]:
+    """Alertmanager on ``config``, without the HA gossip port; yields url, port and the Process."""
+    args = [f"--config.file={config}", f"--storage.path={data}", "--cluster.listen-address="]
+    return _serving("alertmanager", "prometheus-alertmanager", args, log)
+
+
 def load_yaml(path: Path):
     return yaml.safe_load(path.read_text())
 
@@ -119,7 +101,7 @@ def dump_yaml(data, path: Path) -> Path:
     return path
 
 
-def render_alertmanager(tmp_path, smtp_port: int):
+def render_alertmanager(workdir: Path, smtp_port: int) -> Path:
     """The shipped template + a test copy of the shipped mail.conf, through the shipped renderer."""
     mail = configparser.ConfigParser(interpolation=None)
     mail.read(MONITORING / "alertmanager" / "mail.conf")
@@ -127,10 +109,10 @@ def render_alertmanager(tmp_path, smtp_port: int):
     mail["smtp"]["from"] = "rosey-monitoring@example.test"
     for receiver, address in RECIPIENTS.items():
         mail["recipients"][receiver] = address
-    mail_conf = tmp_path / "mail.conf"
+    mail_conf = workdir / "mail.conf"
     with open(mail_conf, "w") as f:
         mail.write(f)
-    out = tmp_path / "am" / "alertmanager.yml"
+    out = workdir / "am" / "alertmanager.yml"
     res = subprocess.run(
         [sys.executable, str(RENDERER), "--share", str(MONITORING), "--mail", str(mail_conf), "--out", str(out)],
         capture_output=True,
