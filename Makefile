@@ -174,5 +174,5 @@ ci-deploy:
 ## checked from the environment before make puts it in any command line
 ci-rollback:
 	@case "$$VERSION" in *[!0-9A-Za-z.+~-]* | [!0-9]*) echo "ci-rollback: not a package version: $$VERSION" >&2; exit 2 ;; esac
-	$(MAKE) rollback ENV=$(ENV) $(if $(version_given),VERSION=$(VERSION))
-	$(MAKE) audit ENV=$(ENV) $(if $(version_given),EXPECT=$(VERSION))
+	$(MAKE) rollback ENV=$(ENV) $(if $(and $(version_given),$(VERSION)),VERSION=$(VERSION))
+	$(MAKE) audit ENV=$(ENV) $(if $(and $(version_given),$(VERSION)),EXPECT=$(VERSION))
