@@ -81,6 +81,11 @@ def test_promote_refuses_what_testing_does_not_offer(tmp_path, deb_factory):
         assert len(proc.stderr.strip().splitlines()) == 1 and reason in proc.stderr, proc.stderr
         assert tree_state(root) == before
     assert "say which version" in make("promote", check=False).stderr
+    # A workflow input is checked before make puts it into a command line.
+    marker = tmp_path / "ran"
+    proc = make("promote", f"VERSION=1.0.0;touch {marker}", f"REPO_ROOT={root}", check=False)
+    assert proc.returncode == 2 and "not a package version" in proc.stderr and not marker.exists()
+    assert tree_state(root) == before
 
 
 def test_withdraw_takes_a_version_out_of_both_suites(tmp_path, deb_factory):
