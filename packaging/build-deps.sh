@@ -5,7 +5,7 @@ set -eu
 # python3-stdeb dh-python python3-all python3-setuptools: the Debian-native flavour (stdeb, pybuild)
 build="debhelper dh-virtualenv po-debconf dpkg-dev python3 python3-dev python3-venv python3-pip build-essential git aptly gnupg lintian python3-stdeb dh-python python3-all python3-setuptools"
 # python3-*: the Debian-native runtime the integration tests also run the bot on (websockets 10.4)
-test="$build mmdebstrap piuparts adequate systemd-container iproute2 curl openssh-client prometheus prometheus-alertmanager chromium libjs-chart.js python3-websockets python3-flask python3-prometheus-client python3-requests python3-waitress"
+test="$build mmdebstrap piuparts adequate systemd-container iproute2 curl openssh-client rsync prometheus prometheus-alertmanager chromium libjs-chart.js python3-websockets python3-flask python3-prometheus-client python3-requests python3-waitress"
 case "${1:-build}" in
     build) want=$build ;;
     test) want=$test ;;

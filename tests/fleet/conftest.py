@@ -133,6 +133,7 @@ def fleet(tmp_path_factory):
                             "ansible_user": "root",
                             "rosey_env": "fleet-test",
                             "rosey_repo_url": f"http://{repo.addr}/",
+                            "rosey_repo_suite": "testing",  # releases are published into testing
                             "rosey_repo_keyring_src": str(repo_root / "apt/rosey-archive-keyring.gpg"),
                             "rosey_server_url": url,
                             "rosey_channel": CHANNEL,
