@@ -11,23 +11,7 @@
 #   rolled back (apt never downgrades on its own). A version not in stable is
 #   refused with one line. It can be promoted again later, on purpose.
 set -eu
-root=build
-if [ "${1:-}" = --root ]; then
-    root=$2
-    shift 2
-fi
-[ $# -eq 1 ] || {
-    echo "usage: $0 [--root DIR] VERSION" >&2
-    exit 2
-}
-version=$1
-[ -d "$root/aptly" ] || {
-    echo "demote: no repository under $root" >&2
-    exit 1
-}
-root=$(cd "$root" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
+. "$(dirname "$0")/version-args.sh"
 
 repo_init
 query=$(version_query "$version")

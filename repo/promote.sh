@@ -11,23 +11,7 @@
 #   Refused, with one line and nothing changed: a withdrawn version, a version
 #   testing does not offer. Promoting a version already in stable is a no-op.
 set -eu
-root=build
-if [ "${1:-}" = --root ]; then
-    root=$2
-    shift 2
-fi
-[ $# -eq 1 ] || {
-    echo "usage: $0 [--root DIR] VERSION" >&2
-    exit 2
-}
-version=$1
-[ -d "$root/aptly" ] || {
-    echo "promote: no repository under $root" >&2
-    exit 1
-}
-root=$(cd "$root" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
+. "$(dirname "$0")/version-args.sh"
 
 is_withdrawn "$version" && die "REFUSED: $version was withdrawn; promote another version"
 repo_init

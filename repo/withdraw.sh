@@ -13,23 +13,7 @@
 #   (`apt-get install rosey-bot=PREVIOUS --allow-downgrades`, make rollback):
 #   apt never downgrades on its own.
 set -eu
-root=build
-if [ "${1:-}" = --root ]; then
-    root=$2
-    shift 2
-fi
-[ $# -eq 1 ] || {
-    echo "usage: $0 [--root DIR] VERSION" >&2
-    exit 2
-}
-version=$1
-[ -d "$root/aptly" ] || {
-    echo "withdraw: no repository under $root" >&2
-    exit 1
-}
-root=$(cd "$root" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
+. "$(dirname "$0")/version-args.sh"
 
 repo_init
 query=$(version_query "$version")
