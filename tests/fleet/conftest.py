@@ -19,7 +19,10 @@ from .lab import HUB_ADDR, VENV_BIN, Ansible, Host, Lab, wait_until
 
 V1, V2, BROKEN = "1.0.0", "1.0.1", "1.0.2"
 BOT_HOSTS = (("h1", 11), ("h2", 12), ("h3", 13))
-BOT_PACKAGES = ("openssh-server", "python3-apt", "nftables")
+# python3-debian: ansible.builtin.deb822_repository; unattended-upgrades: pins are checked against it.
+BOT_PACKAGES = ("openssh-server", "python3-apt", "python3-debian", "nftables", "unattended-upgrades")
+# The suite tests/support/releases.publish publishes into (the test servers' channel).
+SUITE = "bookworm"
 REPO_PACKAGES = ("nginx",)
 CHANNEL = "fleet"
 OPEN_PORT = 9100  # rosey_firewall_allowed_tcp_ports in the test inventory
@@ -140,6 +143,7 @@ def fleet(tmp_path_factory):
                             "ansible_user": "root",
                             "rosey_env": "fleet-test",
                             "rosey_repo_url": f"http://{repo.addr}/",
+                            "rosey_repo_suite": SUITE,
                             "rosey_repo_keyring_src": str(repo_root / "apt/rosey-archive-keyring.gpg"),
                             "rosey_server_url": url,
                             "rosey_channel": CHANNEL,
