@@ -9,8 +9,10 @@ DEB = build/debs/rosey-bot_$(VERSION)_$(shell dpkg --print-architecture).deb
 
 .PHONY: release deb publish test test-deps unit e2e lint format bench deps venv lock clean
 .PHONY: fleet lint-deploy lintian provision deploy rollback audit repo-pull repo-push
+.PHONY: promote withdraw ci-publish ci-tag ci-deploy ci-rollback
 
-## release: build the .debs of this checkout's version and publish them (and the keyring package) into build/apt
+## release: build the .debs of this checkout's version and publish them (and the keyring package) into
+## build/apt, suite testing only (`make promote` puts a tested version into stable)
 release: deps
 	@if [ -f "$(DEB)" ] && aptly -config=build/aptly.conf repo search rosey-bot 'Name (= rosey-bot), $$Version (= $(VERSION))' >/dev/null 2>&1; then \
 		echo "release: rosey-bot $(VERSION) is already built and published; tag a new version to release again"; \
@@ -113,8 +115,66 @@ audit: venv
 	$(check_env)
 	$(ANSIBLE_PLAYBOOK) deploy/playbooks/audit.yml $(if $(EXPECT),-e rosey_expect_version=$(EXPECT)) $(ANSIBLE_ARGS)
 
-## repo-pull / repo-push: the repository host's aptly state and published tree <-> build/ (CI's release job)
+## repo-pull / repo-push: the repository host's aptly state and published tree <-> build/repo-host (CI)
 repo-pull:
 	deploy/repo-sync.sh pull
 repo-push:
 	deploy/repo-sync.sh push
+
+## --- release channels (docs/REPOSITORY.md#channels) ---------------------------------------------
+## Each target changes the repository under REPO_ROOT (default build/), or, with
+## REPO_SSH_TARGET=user@host set, the repository host's: repo-pull into
+## LOCAL_ROOT (default build/repo-host), the change, repo-push. Signing keys as for
+## repo/publish.sh: ROSEY_SIGNING_KEY_ASC (every key in it signs) or ROSEY_SIGNING_KEY.
+LOCAL_ROOT ?= build/repo-host
+REPO_ROOT ?= $(if $(REPO_SSH_TARGET),$(LOCAL_ROOT),build)
+export LOCAL_ROOT
+# $(call repo_change,COMMAND): COMMAND between a pull and a push when the repository is remote.
+# Remote, the signing key must come from the environment: a throwaway key would lock every server out.
+define repo_change
+	@$(if $(REPO_SSH_TARGET),test -n "$$ROSEY_SIGNING_KEY_ASC$$ROSEY_SIGNING_KEY" || { echo "$@: set ROSEY_SIGNING_KEY_ASC (the signing key secret) to change the repository on $(REPO_SSH_TARGET)" >&2; exit 2; })
+	$(if $(REPO_SSH_TARGET),deploy/repo-sync.sh pull)
+	$(1)
+	$(if $(REPO_SSH_TARGET),deploy/repo-sync.sh push)
+endef
+need_version = @$(if $(version_given),,echo "$@: say which version: make $@ VERSION=X.Y.Z" >&2; exit 2)
+
+## promote: VERSION (the same .debs testing offers, never rebuilt) into stable, signed, atomically
+promote:
+	$(need_version)
+	$(call repo_change,repo/promote.sh --root $(REPO_ROOT) $(VERSION))
+
+## withdraw: VERSION out of both suites for good; with SUITE=stable out of stable only (a rollback)
+withdraw:
+	$(need_version)
+	@case "$(SUITE)" in ""|stable) ;; *) echo "withdraw: SUITE=$(SUITE): only SUITE=stable (or none: both suites)" >&2; exit 2 ;; esac
+	$(call repo_change,repo/$(if $(SUITE),demote,withdraw).sh --root $(REPO_ROOT) $(VERSION))
+
+## ci-publish: publish the release's .debs (CI_DEBS) into testing on the repository host, every key signing
+CI_DEBS ?= build/debs/*.deb
+ci-publish:
+	@test -n "$(REPO_SSH_TARGET)" || { echo "ci-publish: set REPO_SSH_TARGET=user@host of the repository host" >&2; exit 2; }
+	@ls $(CI_DEBS) >/dev/null 2>&1 || { echo "ci-publish: no packages at $(CI_DEBS)" >&2; exit 2; }
+	$(call repo_change,repo/publish.sh --root $(REPO_ROOT) $(CI_DEBS))
+
+## ci-tag: the pushed tag (TAG=vX.Y.Z) must be this checkout's version; writes version= to GITHUB_OUTPUT
+ci-tag:
+	@test "v$(VERSION)" = "$(TAG)" || { echo "ci-tag: tag $(TAG) does not match the package version $(VERSION)" >&2; exit 1; }
+	@echo "version=$(VERSION)" >> "$${GITHUB_OUTPUT:-/dev/stdout}"
+
+## ci-deploy: provision, deploy VERSION, audit EXPECT=VERSION on ENV; the repository's public
+## keyring from ROSEY_REPO_KEYRING, or base64 in ROSEY_REPO_KEYRING_B64 (a CI variable)
+CI_KEYRING = build/ci/rosey-archive-keyring.gpg
+ci-deploy:
+	$(need_version)
+	@if [ -n "$$ROSEY_REPO_KEYRING_B64" ]; then mkdir -p $(dir $(CI_KEYRING)) && printf '%s' "$$ROSEY_REPO_KEYRING_B64" | base64 -d > $(CI_KEYRING); fi
+	$(if $(ROSEY_REPO_KEYRING_B64),ROSEY_REPO_KEYRING=$(CI_KEYRING)) $(MAKE) provision ENV=$(ENV)
+	$(MAKE) deploy ENV=$(ENV) VERSION=$(VERSION)
+	$(MAKE) audit ENV=$(ENV) EXPECT=$(VERSION)
+
+## ci-rollback: make rollback, then make audit (EXPECT=VERSION when a version is named); VERSION is
+## checked from the environment before make puts it in any command line
+ci-rollback:
+	@case "$$VERSION" in *[!0-9A-Za-z.+~-]* | [!0-9]*) echo "ci-rollback: not a package version: $$VERSION" >&2; exit 2 ;; esac
+	$(MAKE) rollback ENV=$(ENV) $(if $(and $(version_given),$(VERSION)),VERSION=$(VERSION))
+	$(MAKE) audit ENV=$(ENV) $(if $(and $(version_given),$(VERSION)),EXPECT=$(VERSION))

@@ -1,6 +1,7 @@
 #!/bin/sh
-# CI: put the deploy key and the servers' host keys where ssh (and Ansible) look.
+# CI: put a deploy key and the servers' host keys where ssh (and Ansible) look.
 # Env: SSH_KEY (private key, from a secret), KNOWN_HOSTS (ssh-keyscan lines, checked in advance).
+# Run once per key (repository host, servers): each key is added, none replaces another.
 set -eu
 : "${SSH_KEY:?SSH_KEY is empty: set the environment's secret}"
 : "${KNOWN_HOSTS:?KNOWN_HOSTS is empty: set the environment's secret}"
@@ -8,5 +9,10 @@ set -eu
 home=$(getent passwd "$(id -u)" | cut -d: -f6)
 install -d -m 0700 "$home/.ssh"
 umask 077
-printf '%s\n' "$SSH_KEY" > "$home/.ssh/id_ed25519"
-printf '%s\n' "$KNOWN_HOSTS" >> "$home/.ssh/known_hosts"
+n=1
+while [ -e "$home/.ssh/id_ci_$n" ]; do n=$((n + 1)); done
+printf '%s\n' "$SSH_KEY" >"$home/.ssh/id_ci_$n"
+# ssh offers every IdentityFile named in its config, in order.
+printf 'IdentityFile ~/.ssh/id_ci_%s\n' "$n" >>"$home/.ssh/config"
+printf '%s\n' "$KNOWN_HOSTS" >>"$home/.ssh/known_hosts"
+echo "ci-ssh-setup: key $n installed ($home/.ssh/id_ci_$n)"

@@ -6,6 +6,9 @@
 #   ROSEY_REPO_URI  the URI servers fetch the repository from, written into
 #                   /etc/apt/sources.list.d/rosey.sources
 #                   (default http://127.0.0.1:8080/, repo/nginx/rosey-apt.conf's listen)
+#   The source names suite stable (promoted releases: production); a test
+#   server changes it to testing (make provision does, rosey_repo_suite), and
+#   dpkg keeps that edit of the conffile on upgrades.
 #   Signing keys as for repo/publish.sh (ROSEY_SIGNING_KEY[_ASC]); during a
 #   key rotation both keys go into the package.
 #
@@ -48,11 +51,9 @@ KEYS=$(signing_keys)
 export_keyring >"$work/rosey-archive-keyring.gpg"
 cat >"$work/rosey.sources" <<SOURCES
 # The rosey-bot apt repository (from the rosey-archive-keyring package).
-Types: deb
-URIs: $uri
-Suites: $DIST
-Components: $COMPONENT
-Signed-By: /usr/share/keyrings/rosey-archive-keyring.gpg
+# Suites: stable offers promoted releases only (production servers);
+# test servers track testing, every release (docs/REPOSITORY.md#channels).
+$(sources_stanza "$uri" stable)
 SOURCES
 
 latest=""
@@ -93,7 +94,7 @@ src="$work/$KEYRING_PACKAGE-$version"
 cp -r "$here/keyring" "$src"
 cp "$work/rosey-archive-keyring.gpg" "$work/rosey.sources" "$src/"
 {
-    echo "$KEYRING_PACKAGE ($version) $DIST; urgency=medium"
+    echo "$KEYRING_PACKAGE ($version) stable; urgency=medium"
     echo
     for k in $KEYS; do echo "  * Repository signing key $k."; done
     echo "  * Repository URI $uri."

@@ -8,10 +8,18 @@
 #   apt-previous          the tree served before, kept so clients mid-update can finish
 #   withdrawn             versions withdrawn for good (never published again)
 #
+# Release channels (docs/DESIGN.md#channels): every tree holds two suites, each
+# its own signed publication of its own aptly local repo:
+#   testing  every release (repo/publish.sh adds here only); test servers track it
+#   stable   promoted releases only (repo/promote.sh); production servers track it
+# plus bookworm, the single suite of the layout before channels, republished
+# as a copy of stable so servers set up before it keep updating safely.
 # Origin/Label/Suite/Codename are frozen once published (docs/DESIGN.md#frozen-identity): every
-# publish checks the new Release against the served one before switching.
+# publish checks each new Release against the served one before switching.
 REPO=rosey-bot
-DIST=bookworm
+STABLE_REPO=rosey-bot-stable
+SUITES="testing stable"
+LEGACY_SUITE=bookworm
 ORIGIN=rosey-bot
 LABEL=rosey-bot
 COMPONENT=main
@@ -90,8 +98,24 @@ CONF
         gpg --batch --list-secret-keys "$k" >/dev/null 2>&1 || die "signing key $k has no secret key in $GNUPGHOME"
     done
     aptly_ repo show "$REPO" >/dev/null 2>&1 ||
-        aptly_ repo create -distribution="$DIST" -component="$COMPONENT" "$REPO" >/dev/null
+        aptly_ repo create -distribution=testing -component="$COMPONENT" "$REPO" >/dev/null
+    if ! aptly_ repo show "$STABLE_REPO" >/dev/null 2>&1; then
+        # Before channels every server was offered the one suite: stable starts as
+        # that suite, so no server loses a version it could install.
+        legacy=$(served_snapshot "$LEGACY_SUITE")
+        aptly_ repo create -distribution=stable -component="$COMPONENT" "$STABLE_REPO" \
+            ${legacy:+from snapshot "$legacy"} >/dev/null
+    fi
     forget_unfinished
+}
+
+repo_of() {
+    # The aptly local repo behind a suite.
+    case "$1" in
+        testing) echo "$REPO" ;;
+        stable | "$LEGACY_SUITE") echo "$STABLE_REPO" ;;
+        *) die "no suite '$1' (there are: $SUITES)" ;;
+    esac
 }
 
 export_keyring() {
@@ -123,21 +147,23 @@ forget_unfinished() {
 }
 
 package_list() {
-    # "name_version_arch" lines of a repo ($1 = repo) or snapshot ($1 = snapshot).
-    aptly_ "$1" search "$2" 2>/dev/null | sort
+    # "name_version_arch" lines of a repo ($1 = repo) or snapshot ($1 = snapshot)
+    # named $2, optionally only those matching aptly query $3.
+    aptly_ "$1" search "$2" ${3:+"$3"} 2>/dev/null | sort
 }
 
 served_snapshot() {
+    # The snapshot the served tree publishes as suite $1 (empty if none).
     gen=$(gen_of "$PUBLISHED")
     [ -n "$gen" ] || return 0
-    aptly_ publish show "$DIST" "filesystem:local:$gen" 2>/dev/null | sed -n "s/^ *$COMPONENT: \([^ ]*\) \[snapshot\]/\1/p"
+    aptly_ publish show "$1" "filesystem:local:$gen" 2>/dev/null | sed -n "s/^ *$COMPONENT: \([^ ]*\) \[snapshot\]/\1/p"
 }
 
 snapshot_for() {
-    # A snapshot named $1 holding exactly the repo's packages: an existing one
+    # A snapshot named $1 holding exactly repo $2's packages: an existing one
     # (a publish killed after snapshotting) or a new one, suffixed _2, _3...
     # when the name is taken by other content ('_' never occurs in versions).
-    want=$(package_list repo "$REPO")
+    want=$(package_list repo "$2")
     cand=$1
     n=1
     while aptly_ snapshot show "$cand" >/dev/null 2>&1; do
@@ -148,21 +174,24 @@ snapshot_for() {
         n=$((n + 1))
         cand="${1}_$n"
     done
-    aptly_ snapshot create "$cand" from repo "$REPO" >/dev/null
+    aptly_ snapshot create "$cand" from repo "$2" >/dev/null
     echo "$cand"
 }
 
-up_to_date() {
-    # The served tree already offers exactly the repo's packages, signed by
-    # exactly these keys: nothing to publish.
-    snap=$(served_snapshot)
-    [ -n "$snap" ] || return 1
-    [ "$(package_list snapshot "$snap")" = "$(package_list repo "$REPO")" ] || return 1
-    export_keyring | cmp -s - "$PUBLISHED/rosey-archive-keyring.gpg"
+suite_snapshot() {
+    # What suite $1 should publish: the served snapshot while it still holds
+    # exactly its repo's packages (an untouched suite is republished as it
+    # was), else a new snapshot named $2.
+    served=$(served_snapshot "$1")
+    if [ -n "$served" ] && [ "$(package_list snapshot "$served")" = "$(package_list repo "$(repo_of "$1")")" ]; then
+        echo "$served"
+    else
+        snapshot_for "$2" "$(repo_of "$1")"
+    fi
 }
 
 sign_release() {
-    # InRelease and Release.gpg, signed by every key (aptly 1.5 signs with one).
+    # InRelease and Release.gpg of $dists, signed by every key (aptly 1.5 signs with one).
     set --
     for k in $KEYS; do set -- "$@" --local-user "$k"; done
     if [ -n "${ROSEY_SIGNING_PASSPHRASE_FILE:-}" ]; then
@@ -174,24 +203,40 @@ sign_release() {
 
 release_field() { sed -n "s/^$1: //p" "$2"; }
 
-verify_tree() {
-    # Refuse to switch to a tree apt would refuse, or whose identity changed.
+verify_suite() {
+    # Refuse to switch to a tree apt would refuse, or whose identity changed ($1 = suite).
     keyring="$tree/rosey-archive-keyring.gpg"
     nkeys=$(echo $KEYS | wc -w)
     for sig in "$dists/InRelease" "$dists/Release.gpg $dists/Release"; do
         # shellcheck disable=SC2086
         good=$(gpgv --status-fd 1 --keyring "$keyring" $sig 2>/dev/null | grep -c '^\[GNUPG:\] GOODSIG' || true)
-        [ "$good" = "$nkeys" ] || die "REFUSED: ${sig%% *} carries $good good signatures, expected $nkeys"
+        [ "$good" = "$nkeys" ] || die "REFUSED: $1 ${sig%% *} carries $good good signatures, expected $nkeys"
     done
-    for field in Origin:$ORIGIN Label:$LABEL Suite:$DIST Codename:$DIST; do
+    for field in Origin:$ORIGIN Label:$LABEL Suite:$1 Codename:$1; do
         name=${field%%:*}
         new=$(release_field "$name" "$dists/Release")
-        [ "$new" = "${field#*:}" ] || die "REFUSED: new Release has $name '$new', expected '${field#*:}'"
-        if [ -f "$PUBLISHED/dists/$DIST/Release" ]; then
-            old=$(release_field "$name" "$PUBLISHED/dists/$DIST/Release")
+        [ "$new" = "${field#*:}" ] || die "REFUSED: new $1 Release has $name '$new', expected '${field#*:}'"
+        if [ -f "$PUBLISHED/dists/$1/Release" ]; then
+            old=$(release_field "$name" "$PUBLISHED/dists/$1/Release")
             [ "$new" = "$old" ] || die "REFUSED: $name is frozen at '$old' (new tree says '$new')"
         fi
     done
+}
+
+packages_sha256() {
+    # "name version arch sha256" lines of a published Packages index.
+    awk '/^Package: / {p=$2} /^Version: / {v=$2} /^Architecture: / {a=$2} /^SHA256: / {print p, v, a, $2}' "$1" | sort
+}
+
+verify_same_bytes() {
+    # A package in both channels is the very same file: promotion copies, never rebuilds.
+    idx=main/binary-$ARCHES/Packages
+    packages_sha256 "$tree/dists/testing/$idx" >"$root/.testing.sums"
+    differ=$(packages_sha256 "$tree/dists/stable/$idx" |
+        awk 'NR==FNR {sum[$1" "$2" "$3]=$4; next} ($1" "$2" "$3) in sum && sum[$1" "$2" "$3] != $4 {print $1"_"$2}' \
+            "$root/.testing.sums" -)
+    rm -f "$root/.testing.sums"
+    [ -z "$differ" ] || die "REFUSED: stable and testing hold different files for: $differ"
 }
 
 switch_to() {
@@ -210,29 +255,40 @@ switch_to() {
     mv -T "$root/apt.new" "$PUBLISHED"
 }
 
-publish_snapshot() {
-    # Publish snapshot $1 as a new generation, sign, verify, switch, tidy up.
+publish_snapshots() {
+    # Publish snapshots $1 (testing) and $2 (stable, also as the legacy suite)
+    # as a new generation, sign, verify, switch, tidy up.
     gen="gen-$(date -u +%Y%m%dT%H%M%S)-$$"
     tree="$TREES/$gen"
-    dists="$tree/dists/$DIST"
-    aptly_ publish snapshot -skip-signing -skip-contents -skip-bz2 -architectures="$ARCHES" \
-        -component="$COMPONENT" -distribution="$DIST" -origin="$ORIGIN" -label="$LABEL" \
-        "$1" "filesystem:local:$gen" >/dev/null
+    mkdir -p "$tree"
     export_keyring >"$tree/rosey-archive-keyring.gpg"
-    sign_release
-    verify_tree
+    for pair in "testing $1" "stable $2" "$LEGACY_SUITE $2"; do
+        suite=${pair%% *}
+        aptly_ publish snapshot -skip-signing -skip-contents -skip-bz2 -architectures="$ARCHES" \
+            -component="$COMPONENT" -distribution="$suite" -origin="$ORIGIN" -label="$LABEL" \
+            "${pair#* }" "filesystem:local:$gen" >/dev/null
+        dists="$tree/dists/$suite"
+        sign_release
+        verify_suite "$suite"
+    done
+    verify_same_bytes
     switch_to "$gen"
-    say "$PUBLISHED now serves snapshot $1 ($gen)"
+    say "$PUBLISHED now serves testing from snapshot $1, stable from snapshot $2 ($gen)"
     forget_unfinished
 }
 
 publish_repo() {
-    # Publish the repo's current content as snapshot $1 (unless already served).
-    if up_to_date; then
-        say "repository already published from $(served_snapshot)"
+    # Publish both suites' current content (unless already served); a suite
+    # whose repo changed gets a new snapshot: $1 for testing, stable-$1 for stable.
+    testing=$(suite_snapshot testing "$1")
+    stable=$(suite_snapshot stable "stable-$1")
+    if [ "$testing" = "$(served_snapshot testing)" ] && [ "$stable" = "$(served_snapshot stable)" ] &&
+        [ "$stable" = "$(served_snapshot "$LEGACY_SUITE")" ] &&
+        export_keyring | cmp -s - "$PUBLISHED/rosey-archive-keyring.gpg"; then
+        say "repository already published (testing from $testing, stable from $stable)"
         return
     fi
-    publish_snapshot "$(snapshot_for "$1")"
+    publish_snapshots "$testing" "$stable"
 }
 
 sort_desc() {
@@ -255,24 +311,37 @@ sort_desc() {
 }
 
 offered_versions() {
-    # rosey-bot versions the repository offers, newest first.
+    # rosey-bot versions suite $1 (default testing) offers, newest first.
     # shellcheck disable=SC2046
-    sort_desc $(aptly_ repo search "$REPO" 'Name (= rosey-bot)' 2>/dev/null | sed 's/^rosey-bot_\([^_]*\)_.*/\1/' | sort -u)
+    sort_desc $(aptly_ repo search "$(repo_of "${1:-testing}")" 'Name (= rosey-bot)' 2>/dev/null |
+        sed 's/^rosey-bot_\([^_]*\)_.*/\1/' | sort -u)
+}
+
+version_query() {
+    # Every package of release $1 (all its .debs), never the keyring package.
+    echo "\$Version (= $1), !Name (= $KEYRING_PACKAGE)"
 }
 
 is_withdrawn() { [ -f "$WITHDRAWN" ] && grep -qxF "$1" "$WITHDRAWN"; }
 
-print_sources() {
+sources_stanza() {
+    # The deb822 source of suite $2 at URI $1.
     cat <<SOURCES
-
-# A server needs the key and this deb822 stanza (or the rosey-archive-keyring
-# package, repo/build-keyring.sh, which ships both):
-#   install -m 0644 $PUBLISHED/rosey-archive-keyring.gpg /usr/share/keyrings/rosey-archive-keyring.gpg
-#   /etc/apt/sources.list.d/rosey.sources:
 Types: deb
-URIs: file://$PUBLISHED
-Suites: $DIST
+URIs: $1
+Suites: $2
 Components: $COMPONENT
 Signed-By: /usr/share/keyrings/rosey-archive-keyring.gpg
 SOURCES
+}
+
+print_sources() {
+    echo
+    echo "# A server needs the key and one deb822 stanza (or the rosey-archive-keyring"
+    echo "# package, repo/build-keyring.sh, which ships both):"
+    echo "#   install -m 0644 $PUBLISHED/rosey-archive-keyring.gpg /usr/share/keyrings/rosey-archive-keyring.gpg"
+    echo "# /etc/apt/sources.list.d/rosey.sources of a test server (every release):"
+    sources_stanza "file://$PUBLISHED" testing
+    echo "# ... of a production server (promoted releases only, repo/promote.sh):"
+    sources_stanza "file://$PUBLISHED" stable
 }

@@ -5,7 +5,10 @@
 #   DIR (default: build) holds aptly's database (DIR/aptly), the signing
 #   keyring (DIR/gnupg) and the published tree DIR/apt, which is what a web
 #   server serves (a symlink to DIR/trees/<generation>, see repo/lib.sh).
-#   Pass every .deb of one release at once (rosey-bot and rosey-monitoring).
+#   Pass every .deb of one release at once (rosey-bot, rosey-monitoring...).
+#   A release goes into suite testing only; repo/promote.sh puts it into
+#   stable. The keyring package goes into both at once (a key change must
+#   reach every server).
 #
 # Signing key: a throwaway Ed25519 key generated on first use, unless
 #   ROSEY_SIGNING_KEY_ASC  holds (or names a file holding) the armoured secret
@@ -62,11 +65,17 @@ for deb in "$@"; do
     pkg=$(dpkg-deb -f "$deb" Package)
     ver=$(dpkg-deb -f "$deb" Version)
     arch=$(dpkg-deb -f "$deb" Architecture)
-    if [ -n "$(aptly_ repo search "$REPO" "Name (= $pkg), \$Version (= $ver), \$Architecture (= $arch)" 2>/dev/null || true)" ]; then
+    one="Name (= $pkg), \$Version (= $ver), \$Architecture (= $arch)"
+    if [ -n "$(aptly_ repo search "$REPO" "$one" 2>/dev/null || true)" ]; then
         echo "publish: $pkg $ver ($arch) already in the repository, unchanged"
     else
         aptly_ repo add "$REPO" "$deb" >/dev/null
-        echo "publish: added $pkg $ver ($arch)"
+        echo "publish: added $pkg $ver ($arch) to testing"
+    fi
+    if [ "$pkg" = "$KEYRING_PACKAGE" ] && [ -z "$(aptly_ repo search "$STABLE_REPO" "$one" 2>/dev/null || true)" ]; then
+        # The same package (aptly copies the reference, not the file).
+        aptly_ repo copy "$REPO" "$STABLE_REPO" "$one" >/dev/null
+        echo "publish: added $pkg $ver ($arch) to stable"
     fi
 done
 publish_repo "$release"

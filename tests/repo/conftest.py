@@ -51,14 +51,14 @@ def publish(root, *debs, check=True, env=None):
     return run_script("publish.sh", root, *debs, check=check, env=env)
 
 
-def packages_index(root) -> str:
-    return (root / "apt/dists/bookworm/main/binary-amd64/Packages").read_text()
+def packages_index(root, suite="testing") -> str:
+    return (root / f"apt/dists/{suite}/main/binary-amd64/Packages").read_text()
 
 
-def offered(root, package="rosey-bot") -> list[str]:
-    """Versions of ``package`` in the served Packages index."""
+def offered(root, package="rosey-bot", suite="testing") -> list[str]:
+    """Versions of ``package`` in the served Packages index of ``suite``."""
     versions, name = [], None
-    for line in packages_index(root).splitlines():
+    for line in packages_index(root, suite).splitlines():
         if line.startswith("Package: "):
             name = line.split(": ", 1)[1]
         elif line.startswith("Version: ") and name == package:

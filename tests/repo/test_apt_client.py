@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e  # booted containers: not part of `make unit`
 URI = "http://127.0.0.1:8080/{name}/apt/"
 SOURCES = """Types: deb
 URIs: {uri}
-Suites: bookworm
+Suites: {suite}
 Components: main
 Signed-By: /usr/share/keyrings/rosey-archive-keyring.gpg
 """
@@ -69,10 +69,11 @@ def site(www, request):
         subprocess.run(["gpgconf", "--kill", "gpg-agent"], env={**os.environ, "GNUPGHOME": str(home)}, check=False)
 
 
-def trust(c, root: Path, name: str, keyring: Path | None = None, path: str = "apt/") -> None:
-    """The client setup without the keyring package: key file + deb822 source."""
+def trust(c, root: Path, name: str, keyring: Path | None = None, path: str = "apt/", suite: str = "testing") -> None:
+    """The client setup without the keyring package: key file + deb822 source of ``suite``."""
     c.copy_in(keyring or root / "apt/rosey-archive-keyring.gpg", "/usr/share/keyrings/rosey-archive-keyring.gpg")
-    c.write("/etc/apt/sources.list.d/rosey.sources", SOURCES.format(uri=f"http://127.0.0.1:8080/{name}/{path}"))
+    uri = f"http://127.0.0.1:8080/{name}/{path}"
+    c.write("/etc/apt/sources.list.d/rosey.sources", SOURCES.format(uri=uri, suite=suite))
 
 
 def candidate(c) -> str:
@@ -99,7 +100,7 @@ def test_each_of_three_releases_installs_by_version(site, tmp_path):
 
 def _tamper_packages(tree: Path) -> None:
     # What a mirror-in-the-middle would do: offer a version of its own.
-    binary = tree / "dists/bookworm/main/binary-amd64"
+    binary = tree / "dists/testing/main/binary-amd64"
     text = (binary / "Packages").read_text()
     evil = text.split("\n\n")[0].replace("Version: 1.0.0", "Version: 6.6.6") + "\n\n"
     (binary / "Packages").write_text(evil + text)
@@ -107,18 +108,18 @@ def _tamper_packages(tree: Path) -> None:
 
 
 def _tamper_inrelease(tree: Path) -> None:
-    path = tree / "dists/bookworm/InRelease"
+    path = tree / "dists/testing/InRelease"
     text = path.read_text()
     line = next(x for x in text.splitlines() if x.endswith("main/binary-amd64/Packages"))
     digest = line.split()[0]
     path.write_text(text.replace(line, line.replace(digest, digest[::-1])))
-    (tree / "dists/bookworm/Release.gpg").unlink()
+    (tree / "dists/testing/Release.gpg").unlink()
 
 
 def _other_key(tree: Path, tmp: Path) -> None:
     home = tmp / "intruder"
     fpr = new_key(home, "Intruder <evil@invalid>")
-    dists = tree / "dists/bookworm"
+    dists = tree / "dists/testing"
     for out, how in (("InRelease", "--clearsign"), ("Release.gpg", "--detach-sign")):
         (dists / out).unlink()
         gpg_out(home, "--local-user", fpr, "--armor", how, "-o", str(dists / out), str(dists / "Release"))
@@ -126,8 +127,8 @@ def _other_key(tree: Path, tmp: Path) -> None:
 
 
 def _unsigned(tree: Path) -> None:
-    (tree / "dists/bookworm/InRelease").unlink()
-    (tree / "dists/bookworm/Release.gpg").unlink()
+    (tree / "dists/testing/InRelease").unlink()
+    (tree / "dists/testing/Release.gpg").unlink()
 
 
 @pytest.mark.parametrize(
@@ -178,9 +179,9 @@ def test_interrupted_publish_leaves_the_served_repository_as_before(site, tmp_pa
     trust(c, root, name)
     c.run("apt-get update -q")
     before = tree_state(root)
-    in_release = URI.format(name=name) + "dists/bookworm/InRelease"
+    in_release = URI.format(name=name) + "dists/testing/InRelease"
     served = served_over_http(c, in_release)
-    assert served == hashlib.sha256(before["dists/bookworm/InRelease"]).hexdigest()
+    assert served == hashlib.sha256(before["dists/testing/InRelease"]).hexdigest()
     for tool, pattern in (("gpg", "--clearsign|--detach-sign"), ("gpgv", "*InRelease")):
         (tmp_path / tool).mkdir()
         bindir, marker = blocker(tmp_path / tool, tool, pattern)
@@ -213,6 +214,7 @@ def test_withdraw_makes_apt_pick_the_previous_release(site, tmp_path):
 def test_keyring_package_alone_makes_apt_trust_the_repository(site, tmp_path):
     root, c, name = site
     publish(root, make_deb(tmp_path, "1.0.0"))
+    run_script("promote.sh", root, "1.0.0")  # the package's source tracks stable
     run_script("build-keyring.sh", root, env={"ROSEY_REPO_URI": URI.format(name=name)})
     deb = next((root / "debs").glob("rosey-archive-keyring_*_all.deb"))
     c.copy_in(deb, "/tmp/keyring.deb")
@@ -220,7 +222,7 @@ def test_keyring_package_alone_makes_apt_trust_the_repository(site, tmp_path):
     assert c.run("ls /etc/apt/sources.list.d").stdout == ""
     c.run("dpkg -i /tmp/keyring.deb")
     update = c.run("apt-get update -q")
-    assert f"/{name}/apt bookworm InRelease" in update.stdout, update.stdout
+    assert f"/{name}/apt stable InRelease" in update.stdout, update.stdout
     assert "W:" not in update.stdout + update.stderr, update.stdout + update.stderr
     c.run("apt-get install -y -q rosey-bot")
     assert installed(c) == "install ok installed 1.0.0"

@@ -110,7 +110,7 @@ def test_kill_at_arbitrary_moments_serves_old_or_new_tree_never_a_mix(tmp_path, 
         if after != before:
             # Killed after the switch: the new tree is served whole and verifies.
             assert version in offered(root)
-            dists = root / "apt/dists/bookworm"
+            dists = root / "apt/dists/testing"
             gpgv = ["gpgv", "--keyring", str(root / "apt/rosey-archive-keyring.gpg"), str(dists / "InRelease")]
             subprocess.run(gpgv, check=True, capture_output=True)
         assert_recovers(root, deb_factory(version), version)

@@ -8,8 +8,8 @@ from tests.support.paths import ROOT
 from .conftest import gpg_out, new_key, publish, run_script
 
 
-def good_signers(root, keyring) -> list[str]:
-    dists = root / "apt/dists/bookworm"
+def good_signers(root, keyring, suite="testing") -> list[str]:
+    dists = root / f"apt/dists/{suite}"
     status = subprocess.run(
         ["gpgv", "--status-fd", "1", "--keyring", str(keyring), str(dists / "InRelease")],
         capture_output=True,
@@ -70,7 +70,7 @@ def test_keyring_package_content_and_lintian(tmp_path, deb_factory):
     sources = (tmp_path / "x/etc/apt/sources.list.d/rosey.sources").read_text()
     assert "URIs: https://apt.example.org/rosey/\n" in sources
     assert "Signed-By: /usr/share/keyrings/rosey-archive-keyring.gpg\n" in sources
-    assert "rosey-archive-keyring" in (root / "apt/dists/bookworm/main/binary-amd64/Packages").read_text()
+    assert "rosey-archive-keyring" in (root / "apt/dists/stable/main/binary-amd64/Packages").read_text()
     lint = subprocess.run(["lintian", "--fail-on", "error,warning", str(deb)], capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     # Unchanged keys and URI: nothing new is built or published; the build is reproducible.

@@ -5,11 +5,16 @@ import subprocess
 
 from .conftest import copy_repo_scripts, offered, packages_index, publish, run_script, tree_state
 
-FROZEN = ("Origin: rosey-bot", "Label: rosey-bot", "Suite: bookworm", "Codename: bookworm")
+# Each suite's identity; bookworm is the one suite of the layout before channels, kept as a copy of stable.
+SUITES = ("testing", "stable", "bookworm")
 
 
-def release_fields(root) -> list[str]:
-    text = (root / "apt/dists/bookworm/Release").read_text()
+def frozen(suite: str) -> list[str]:
+    return ["Origin: rosey-bot", "Label: rosey-bot", f"Suite: {suite}", f"Codename: {suite}"]
+
+
+def release_fields(root, suite: str) -> list[str]:
+    text = (root / f"apt/dists/{suite}/Release").read_text()
     return [line for line in text.splitlines() if line.split(":")[0] in ("Origin", "Label", "Suite", "Codename")]
 
 
@@ -60,21 +65,22 @@ def test_every_deb_of_a_release_is_published_in_one_snapshot(tmp_path, deb_facto
     snapshots = subprocess.run(
         ["aptly", f"-config={root}/aptly.conf", "snapshot", "list", "-raw"], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert snapshots == ["rosey-bot-2.0.0"]
+    assert snapshots == ["rosey-bot-2.0.0", "stable-empty"], "one snapshot for the release; stable holds nothing yet"
 
 
 def test_release_is_signed_with_the_published_key(tmp_path, deb_factory):
     root = tmp_path / "r"
     publish(root, deb_factory("1.0.0"))
-    dists = root / "apt/dists/bookworm"
     keyring = root / "apt/rosey-archive-keyring.gpg"
-    for args in (
-        [str(dists / "InRelease")],
-        [str(dists / "Release.gpg"), str(dists / "Release")],
-    ):
-        proc = subprocess.run(["gpgv", "--keyring", str(keyring), *args], capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-    assert release_fields(root) == list(FROZEN)
+    for suite in SUITES:
+        dists = root / f"apt/dists/{suite}"
+        for args in (
+            [str(dists / "InRelease")],
+            [str(dists / "Release.gpg"), str(dists / "Release")],
+        ):
+            proc = subprocess.run(["gpgv", "--keyring", str(keyring), *args], capture_output=True, text=True)
+            assert proc.returncode == 0, proc.stderr
+        assert release_fields(root, suite) == frozen(suite)
 
 
 def test_served_tree_is_a_switched_symlink_and_only_two_trees_are_kept(tmp_path, deb_factory):
@@ -97,7 +103,8 @@ def test_origin_label_suite_codename_are_frozen(tmp_path, deb_factory):
     run_script("withdraw.sh", root, "1.1.0")
     publish(root, deb_factory("1.2.0"))
     run_script("prune.sh", root, "--keep", "1")
-    assert release_fields(root) == list(FROZEN), "withdraw and prune republish under the same identity"
+    for suite in SUITES:
+        assert release_fields(root, suite) == frozen(suite), "withdraw and prune republish under the same identity"
     # A publisher whose Origin was edited cannot change the published one.
     altered = copy_repo_scripts(tmp_path / "altered")
     lib = altered / "lib.sh"

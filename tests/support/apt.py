@@ -1,4 +1,6 @@
-"""apt inside a test container: add the rosey repository the way a server would."""
+"""apt inside a test container: add the rosey repository the way a server would.
+
+A test client tracks suite testing, where every published release lands (docs/DESIGN.md#channels)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from .container import Container
 
 SOURCES = """Types: deb
 URIs: {uri}
-Suites: bookworm
+Suites: {suite}
 Components: main
 Signed-By: /usr/share/keyrings/rosey-archive-keyring.gpg
 """
@@ -27,9 +29,14 @@ port = 8000
 """
 
 
-def add_repository(c: Container, uri: str = "file:/srv/apt", key_in_guest: str = "/srv/apt/rosey-archive-keyring.gpg"):
+def add_repository(
+    c: Container,
+    uri: str = "file:/srv/apt",
+    key_in_guest: str = "/srv/apt/rosey-archive-keyring.gpg",
+    suite: str = "testing",
+):
     c.run(f"install -m 0644 {key_in_guest} /usr/share/keyrings/rosey-archive-keyring.gpg")
-    c.write("/etc/apt/sources.list.d/rosey.sources", SOURCES.format(uri=uri))
+    c.write("/etc/apt/sources.list.d/rosey.sources", SOURCES.format(uri=uri, suite=suite))
     c.run("apt-get update -q")
 
 
