@@ -104,17 +104,23 @@ def pipeline(tmp_path_factory):
             h.container.write("/etc/apt/apt.conf.d/52rosey-test-unattended", UNATTENDED_ANY_ORIGIN)
         cytube_url, _ = start_cytube(lab, test + production)
 
-        # The CI runner: repo-sync's plain `ssh` finds the key and the checked host key here ($HOME),
-        # the signing key comes as the secret does (ROSEY_SIGNING_KEY_ASC), the publish root is its own.
+        # The CI runner: repo-sync's plain `ssh` gets the key and the checked host key the way
+        # deploy/ci-ssh-setup.sh gives them to CI's (an ssh config; here through a wrapper first in
+        # PATH, since ssh reads root's real ~/.ssh), the signing key as the secret holds it
+        # (ROSEY_SIGNING_KEY_ASC), and a publish root of its own.
         home = lab.workdir
-        (home / ".ssh").mkdir(mode=0o700, exist_ok=True)
-        (home / ".ssh/config").write_text(
+        ssh_config = work / "ssh_config"
+        ssh_config.write_text(
             f"Host *\n  IdentityFile {key}\n  UserKnownHostsFile {known_hosts}\n  StrictHostKeyChecking yes\n"
         )
+        runner_bin = work / "runner-bin"
+        runner_bin.mkdir()
+        (runner_bin / "ssh").write_text(f'#!/bin/sh\nexec /usr/bin/ssh -F {ssh_config} "$@"\n')
+        (runner_bin / "ssh").chmod(0o755)
         signing_key = make_signing_key(work / "signing")
         local_root = work / "runner-repo"
         runner_env = {
-            "PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+            "PATH": f"{runner_bin}:{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
             "HOME": str(home),
             "LANG": "C.UTF-8",
             "REPO_SSH_TARGET": f"root@{repo.addr}",
@@ -184,12 +190,13 @@ def release(p: Pipeline, version: str, provision: bool) -> tuple[str, float]:
     """
     start = time.monotonic()
     p.make("ci-publish", f"CI_DEBS={p.debs[version]}")
+    if provision:  # the first release: the repository (and its keyring) exists now
+        for env in ("test", "production"):
+            p.ansible[env].playbook("provision.yml")
     # Published means in testing only: no production server is offered it.
     assert version in offered(p.test[0])
     assert version not in offered(p.production[0]), f"{version} reached stable without a promotion"
     for env in ("test", "production"):
-        if provision:
-            p.ansible[env].playbook("provision.yml")
         proc = p.ansible[env].playbook("deploy.yml", "-e", f"rosey_version={version}", check=False)
         if proc.returncode != 0:
             return env, time.monotonic() - start
