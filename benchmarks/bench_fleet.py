@@ -62,7 +62,8 @@ def deploy_scaling(work: Path, debs: dict[str, Path]) -> None:
         wait_for_in_release(lab, repo, SUITE)
         cytube_url, _ = start_cytube(lab, hosts)
         key, known_hosts = ssh_key(work), work / "known_hosts"
-        boot_ssh_hosts(lab, hosts, container.rootfs(BOT_PACKAGES), key, known_hosts, containers)
+        # Twelve hosts booting on a busy machine: give each more than the tests' minute.
+        boot_ssh_hosts(lab, hosts, container.rootfs(BOT_PACKAGES), key, known_hosts, containers, timeout=300)
         settings = bot_group_vars(repo, repo_root / "apt/rosey-archive-keyring.gpg", SUITE, cytube_url, Path(""))
         settings["rosey_timings_file"] = ""
         inventory = write_inventory(work / "inventory/hosts.yml", hosts, settings)

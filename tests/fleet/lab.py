@@ -98,7 +98,7 @@ class Lab:
         self.netns.append(ns)
         sh("ip", "-n", ns, "link", "set", "lo", "up")
 
-    def boot(self, host: Host, rootfs: Path, binds: dict[str, str] | None = None) -> Container:
+    def boot(self, host: Host, rootfs: Path, binds: dict[str, str] | None = None, timeout: float = 60) -> Container:
         c = Container(
             rootfs,
             f"{self.tag}-{host.name}",
@@ -108,7 +108,7 @@ class Lab:
             extra_args=(f"--network-namespace-path=/run/netns/{host.netns}", "--capability=CAP_NET_ADMIN"),
         )
         host.container = c
-        c.start()
+        c.start(timeout=timeout)
         return c
 
     def spawn(self, argv: list[str], **kwargs) -> subprocess.Popen:
