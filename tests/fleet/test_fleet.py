@@ -314,7 +314,8 @@ def test_dry_run_of_audit(fleet):
     # The audit only reads: a dry run gives the real table and verdict.
     proc = dry_run(fleet, "audit.yml", "-e", f"rosey_expect_version={V2}")
     for h in fleet.hosts:
-        assert re.search(rf"{h.name}\s+{re.escape(V2)}\s+{re.escape(V2)}\s+healthy", proc.stdout), proc.stdout[-3000:]
+        row = rf"{h.name}\s+{re.escape(V2)}\s+{re.escape(V2)}\s+{re.escape(V2)}\s+healthy"  # installed, pinned, running
+        assert re.search(row, proc.stdout), proc.stdout[-3000:]
 
 
 def test_deploy_of_a_version_the_repository_lacks_changes_nothing(fleet):
