@@ -10,6 +10,11 @@ Repository: 99 dummy rosey-bot packages (dpkg-deb of a control file and no paylo
 0.0.1 ... 0.0.99), published in one repo/publish.sh call into a scratch root; then the timed
 publish of the 100th version, the real rosey-bot payload repacked (what `make release` runs after
 building), and a client container's `apt-get update` of the suite from scratch (file: URI).
+
+Thirteen containers at once: each booted systemd holds about nine inotify instances, all counted
+against root's fs.inotify.max_user_instances (128 by default on Debian). With other container
+tests running beside it a container fails to boot ("Failed to allocate manager object: Too many
+open files"); run it alone, or raise that limit.
 """
 
 from __future__ import annotations
