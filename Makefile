@@ -137,7 +137,12 @@ define repo_change
 	$(1)
 	$(if $(REPO_SSH_TARGET),deploy/repo-sync.sh push)
 endef
-need_version = @$(if $(version_given),,echo "$@: say which version: make $@ VERSION=X.Y.Z" >&2; exit 2)
+# VERSION may come from a workflow input: checked as the shell sees it before it reaches any command line.
+check_version = case "$$VERSION" in *[!0-9A-Za-z.+~-]* | [!0-9]*) echo "$@: not a package version: $$VERSION" >&2; exit 2 ;; esac
+define need_version
+	@$(if $(version_given),,echo "$@: say which version: make $@ VERSION=X.Y.Z" >&2; exit 2)
+	@$(check_version)
+endef
 
 ## promote: VERSION (the same .debs testing offers, never rebuilt) into stable, signed, atomically
 promote:
@@ -175,6 +180,6 @@ ci-deploy:
 ## ci-rollback: make rollback, then make audit (EXPECT=VERSION when a version is named); VERSION is
 ## checked from the environment before make puts it in any command line
 ci-rollback:
-	@case "$$VERSION" in *[!0-9A-Za-z.+~-]* | [!0-9]*) echo "ci-rollback: not a package version: $$VERSION" >&2; exit 2 ;; esac
+	@$(check_version)
 	$(MAKE) rollback ENV=$(ENV) $(if $(and $(version_given),$(VERSION)),VERSION=$(VERSION))
 	$(MAKE) audit ENV=$(ENV) $(if $(and $(version_given),$(VERSION)),EXPECT=$(VERSION))

@@ -8,6 +8,8 @@
 #                    apt -> trees/<gen> (what nginx serves) and apt-previous
 #   LOCAL_ROOT       the local publish root (default build/repo-host), used as
 #                    repo/publish.sh --root LOCAL_ROOT
+#   REPO_SSH         the ssh command (default: ssh -o BatchMode=yes), e.g. with
+#                    -i KEY -o UserKnownHostsFile=FILE
 #
 # pull: copy the repository's state here, so publish.sh adds a release to the
 #       full history (every released version stays installable);
@@ -19,11 +21,13 @@ set -eu
 : "${REPO_SSH_TARGET:?set REPO_SSH_TARGET=user@host of the repository host}"
 dir=${REPO_DIR:-/srv/rosey-repo}
 local_root=${LOCAL_ROOT:-build/repo-host}
-ssh_="ssh -o BatchMode=yes"
+ssh_=${REPO_SSH:-ssh -o BatchMode=yes}
 keep="--exclude=/gnupg/ --exclude=/aptly.conf --exclude=/.lock"
 case "${1:-}" in
     pull)
         mkdir -p "$local_root"
+        # The first release finds no repository yet: start from an empty one.
+        $ssh_ "$REPO_SSH_TARGET" "mkdir -p '$dir'"
         # shellcheck disable=SC2086
         rsync -a --delete $keep -e "$ssh_" "$REPO_SSH_TARGET:$dir/" "$local_root/"
         ;;

@@ -3,7 +3,7 @@
 # Usage: packaging/build-deps.sh build|test|bench
 set -eu
 build="debhelper dh-virtualenv po-debconf dpkg-dev python3 python3-dev python3-venv python3-pip build-essential git aptly gnupg lintian"
-test="$build mmdebstrap piuparts adequate systemd-container iproute2 curl openssh-client prometheus prometheus-alertmanager chromium libjs-chart.js"
+test="$build mmdebstrap piuparts adequate systemd-container iproute2 curl openssh-client rsync prometheus prometheus-alertmanager chromium libjs-chart.js"
 case "${1:-build}" in
     build) want=$build ;;
     test) want=$test ;;

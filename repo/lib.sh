@@ -281,7 +281,10 @@ publish_repo() {
     # Publish both suites' current content (unless already served); a suite
     # whose repo changed gets a new snapshot: $1 for testing, stable-$1 for stable.
     testing=$(suite_snapshot testing "$1")
-    stable=$(suite_snapshot stable "stable-$1")
+    stable_name=stable-$1
+    # A fresh repository's stable holds nothing yet: not a snapshot of release $1.
+    [ -n "$(package_list repo "$STABLE_REPO")" ] || stable_name=stable-empty
+    stable=$(suite_snapshot stable "$stable_name")
     if [ "$testing" = "$(served_snapshot testing)" ] && [ "$stable" = "$(served_snapshot stable)" ] &&
         [ "$stable" = "$(served_snapshot "$LEGACY_SUITE")" ] &&
         export_keyring | cmp -s - "$PUBLISHED/rosey-archive-keyring.gpg"; then

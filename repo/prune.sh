@@ -3,10 +3,11 @@
 # deployed one (docs/DESIGN.md#withdrawal-and-retention).
 #
 # Usage: repo/prune.sh [--root DIR] --keep N [--deployed VERSION]... [--deployed-file FILE] [--dry-run]
-#   Keeps the N newest rosey-bot versions still offered (Debian version
-#   order) and every version named by --deployed or listed in FILE (one per
-#   line, '#' comments; e.g. what `make audit` reports across the fleet).
-#   Every other version (withdrawn ones included) leaves the repository, the
+#   Keeps the N newest rosey-bot versions each suite (testing, stable) still
+#   offers (Debian version order) and every version named by --deployed or
+#   listed in FILE (one per line, '#' comments; e.g. what `make audit` reports
+#   across the fleet). Every other version (withdrawn ones included) leaves
+#   both suites, the
 #   served tree (republished as snapshot rosey-bot-prune-<time>), its own
 #   release snapshot and every other snapshot; aptly's pool is then cleaned.
 #   The previous published tree is dropped too (it still named the old files).
@@ -47,10 +48,15 @@ for snap in $(aptly_ snapshot list -raw); do
         aptly_ snapshot rename "$snap" "${snap%.pruning}" >/dev/null
     fi
 done
-offered=$(offered_versions)
+offered=$(offered_versions testing)
 withdrawn=$(cat "$WITHDRAWN" 2>/dev/null || true)
-# shellcheck disable=SC2086
-newest=$(sort_desc $offered | tr ' ' '\n' | head -n "$keep" | tr '\n' ' ')
+# A stable version may be older than testing's newest N: production still installs it.
+newest=""
+for suite in $SUITES; do
+    for v in $(offered_versions "$suite" | tr ' ' '\n' | head -n "$keep"); do
+        case " $newest " in *" $v "*) ;; *) newest="$newest$v " ;; esac
+    done
+done
 for v in $deployed; do
     case " $offered " in *" $v "*) ;; *) say "warning: deployed version $v is not offered by the repository" ;; esac
 done
@@ -73,13 +79,14 @@ say "pruning:$prune"
 query=""
 for v in $prune; do query="${query:+$query | }(\$Version (= $v), !Name (= $KEYRING_PACKAGE))"; done
 aptly_ repo remove "$REPO" "$query" >/dev/null 2>&1 || true
+aptly_ repo remove "$STABLE_REPO" "$query" >/dev/null 2>&1 || true
 publish_repo "rosey-bot-prune-$(date -u +%Y%m%dT%H%M%SZ)"
 # The tree served before still names the pruned files: drop it with its publication.
 rm -f "$PREVIOUS"
 forget_unfinished
-served=$(served_snapshot)
+served=" $(served_snapshot testing) $(served_snapshot stable) "
 for snap in $(aptly_ snapshot list -raw); do
-    [ "$snap" != "$served" ] || continue
+    case "$served" in *" $snap "*) continue ;; esac
     for v in $prune; do
         case "$snap" in "rosey-bot-$v" | "rosey-bot-${v}_"*)
             aptly_ snapshot drop -force "$snap" >/dev/null

@@ -21,6 +21,8 @@ from .paths import CACHE
 
 TARBALL_CACHE = CACHE / "piuparts"
 SUITE = "bookworm"
+# The project repository's suite that holds every published release (docs/DESIGN.md#channels).
+REPO_SUITE = "testing"
 # eatmydata: piuparts runs dpkg under it when the chroot has it (no fsync per file).
 BASE_PACKAGES = ("eatmydata",)
 # What piuparts' verdicts say when each test ran and passed; it skips the
@@ -77,7 +79,7 @@ def run(debs: list[Path], repository: Path, log: Path) -> subprocess.CompletedPr
         "--bindmount",
         str(tree),
         "--extra-repo",
-        f"deb [signed-by={key}] file://{tree} {SUITE} main",
+        f"deb [signed-by={key}] file://{tree} {REPO_SUITE} main",
         "--log-file",
         str(log),
         *STRICT,
