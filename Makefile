@@ -110,12 +110,14 @@ deploy: venv
 	@$(if $(version_given),,echo "deploy: say which version: make deploy ENV=$(ENV) VERSION=X.Y.Z" >&2; exit 2)
 	$(ANSIBLE_PLAYBOOK) deploy/playbooks/deploy.yml -e rosey_version=$(VERSION) $(ANSIBLE_ARGS)
 
-## rollback: to VERSION, or without it to each host's previous version
+## rollback: to VERSION, or without it to each host's previous version; on servers that track
+## stable it also takes the versions they leave out of stable (REPO_SSH_TARGET), unless KEEP_IN_STABLE=1
 rollback: venv
 	$(check_env)
-	$(ANSIBLE_PLAYBOOK) deploy/playbooks/rollback.yml $(if $(version_given),-e rosey_version=$(VERSION)) $(ANSIBLE_ARGS)
+	$(ANSIBLE_PLAYBOOK) deploy/playbooks/rollback.yml $(if $(version_given),-e rosey_version=$(VERSION)) \
+		$(if $(filter 1 true yes,$(KEEP_IN_STABLE)),-e rosey_keep_in_stable=true) $(ANSIBLE_ARGS)
 
-## audit: table of host, installed and running version; EXPECT=X.Y.Z fails unless all run it, healthy
+## audit: table of host, installed, pinned and running version; EXPECT=X.Y.Z fails unless all run it, pinned, healthy
 ##   DEPENDENCY=NAME[==VERSION] also lists each host's version of that Python dependency (werkzeug==3.1.9)
 audit: venv
 	$(check_env)

@@ -37,10 +37,15 @@ def run_block(c: Container, block: str) -> str:
 
 
 def with_version(block: str, version: str) -> str:
-    """The block with its example pinned version replaced by ``version`` (it must pin exactly one)."""
-    out, n = re.subn(r"rosey-bot=\d+\.\d+\.\d+\b", f"rosey-bot={version}", block)
-    assert n == 1, f"expected one example `rosey-bot=X.Y.Z` in:\n{block}"
-    return out
+    """The block with its example version (the one in `rosey-bot=X.Y.Z`, also pinned) replaced by ``version``."""
+    examples = set(re.findall(r"rosey-bot=(\d+\.\d+\.\d+)\b", block))
+    assert len(examples) == 1, f"expected one example `rosey-bot=X.Y.Z` in:\n{block}"
+    return block.replace(examples.pop(), version)
+
+
+def pinned(c: Container) -> str:
+    """The version apt keeps rosey-bot at (its candidate, with the runbook's pin applied)."""
+    return re.search(r"Candidate: (\S+)", c.run("apt-cache policy rosey-bot").stdout).group(1)
 
 
 def assert_ready(c: Container, version: str) -> None:
@@ -80,14 +85,17 @@ def test_rollback_runbook_runs_as_written(root_only, repository, base_rootfs, tm
             out = run_block(c, one_server[0])
             assert f"rolling back to {V1}" in out, out
             assert_ready(c, V1)
+            assert pinned(c) == V1, "the newer V2 is offered: only the pin keeps V1"
             assert written <= chats(c), "rows written on V1 and V2 must survive the rollback"
 
-            # Second block: a version named by the operator (the example 1.2.2 is V1), from V2 again.
+            # Second block: a version named by the operator (the example 1.2.2 is V1), from V2 again
+            # (an explicit version overrides the pin, as a fleet deploy does).
             apt.install(c, f"rosey-bot={V2}")
             assert_ready(c, V2)
             out = run_block(c, with_version(one_server[1], V1))
             assert re.search(rf"^\s+{re.escape(V1)} \d+$", out, re.M), f"apt-cache policy lists no {V1}:\n{out}"
             assert_ready(c, V1)
+            assert pinned(c) == V1
             assert written <= chats(c)
             assert c.run("cat /etc/rosey-bot/config.toml").stdout == config, "the operator's config must survive"
 

@@ -32,6 +32,8 @@ VENV_BIN = ROOT / ".venv" / "bin"
 
 # What the fleet fixture (conftest.py) sets up, and the tests check against.
 V1, V2, BROKEN = "1.0.0", "1.0.1", "1.0.2"
+# The suite tests/support/releases.publish publishes into (the test servers' channel).
+SUITE = "testing"
 OPEN_PORT = 9100  # rosey_firewall_allowed_tcp_ports in the test inventory
 
 # Recognisable secrets: a dry run's output is searched for them. The account
@@ -96,7 +98,7 @@ class Lab:
         self.netns.append(ns)
         sh("ip", "-n", ns, "link", "set", "lo", "up")
 
-    def boot(self, host: Host, rootfs: Path, binds: dict[str, str] | None = None) -> Container:
+    def boot(self, host: Host, rootfs: Path, binds: dict[str, str] | None = None, timeout: float = 60) -> Container:
         c = Container(
             rootfs,
             f"{self.tag}-{host.name}",
@@ -106,7 +108,7 @@ class Lab:
             extra_args=(f"--network-namespace-path=/run/netns/{host.netns}", "--capability=CAP_NET_ADMIN"),
         )
         host.container = c
-        c.start()
+        c.start(timeout=timeout)
         return c
 
     def spawn(self, argv: list[str], **kwargs) -> subprocess.Popen:

@@ -19,7 +19,7 @@ from tests.support.container import Container
 from tests.support.paths import ROOT
 from tests.support.waiting import wait_until
 
-from .lab import ACCOUNT_PASSWORD, BROKEN, CHANNEL_PASSWORD, OPEN_PORT, V1, V2, read_timings
+from .lab import ACCOUNT_PASSWORD, BROKEN, CHANNEL_PASSWORD, OPEN_PORT, SUITE, V1, V2, read_timings
 
 # The fleet's settings: a drop-in of its own, read after the conffile (which stays the package's).
 FLEET_DROPIN = "/etc/rosey-bot/conf.d/50-fleet.toml"
@@ -36,10 +36,17 @@ def health(c: Container) -> tuple[int, dict]:
     return int(code), json.loads(body)
 
 
+def candidate(c: Container) -> str:
+    """The version `apt-get upgrade` would leave rosey-bot at (apt's candidate, pins applied)."""
+    return re.search(r"Candidate: (\S+)", c.run("apt-cache policy rosey-bot").stdout).group(1)
+
+
 def assert_ready_on(fleet, version: str, hosts=None) -> None:
     for h in hosts or fleet.hosts:
         c = h.container
         assert apt.installed_version(c) == version, f"{h.name}: dpkg -l shows another version"
+        # Pinned: whatever newer version the repository offers, apt keeps this one.
+        assert candidate(c) == version, f"{h.name}: apt would move rosey-bot to {candidate(c)}"
         code, body = health(c)
         assert (code, body["version"], body["connected"]) == (200, version, True), f"{h.name}: {code} {body}"
 
@@ -81,11 +88,11 @@ def changed_on(task_output: str) -> set[str]:
 # Everything provision, deploy and rollback may change on a host, as one comparable text:
 # files (metadata and content), the account, dpkg's state, the bot process, the firewall.
 STATE = r"""
-for p in /etc/rosey-bot /etc/apt/sources.list.d /usr/share/keyrings /etc/nftables.conf \
+for p in /etc/rosey-bot /etc/apt/sources.list.d /etc/apt/preferences.d /usr/share/keyrings /etc/nftables.conf \
          /var/lib/rosey-deploy /var/lib/apt/lists /var/lib/dpkg/status; do
     [ -e "$p" ] && find "$p" -printf '%p %y %m %u %g %s %i %T@\n' | sort
 done
-find /etc/rosey-bot /etc/apt/sources.list.d /usr/share/keyrings /var/lib/rosey-deploy \
+find /etc/rosey-bot /etc/apt/sources.list.d /etc/apt/preferences.d /usr/share/keyrings /var/lib/rosey-deploy \
      /etc/nftables.conf /var/lib/dpkg/status -type f -exec sha256sum {} + 2>/dev/null | sort
 getent passwd rosey-bot; getent group rosey-bot
 dpkg-query -W -f='${db:Status-Abbrev}${Version}\n' rosey-bot 2>&1
@@ -132,8 +139,8 @@ def test_dry_run_of_provision_on_fresh_hosts(fleet):
     rows = recap(proc.stdout)
     assert set(rows) == {h.name for h in fleet.hosts}, proc.stdout[-2000:]
     assert all(r["changed"] > 0 and r["failed"] == 0 for r in rows.values()), rows
-    # It says what it would write (the sources file is no secret: its diff is shown).
-    assert f"+URIs: {fleet.repo_url}" in proc.stdout
+    # It says what it would write (the sources file is no secret: it is shown).
+    assert f"URIs: {fleet.repo_url}" in proc.stdout and f"Suites: {SUITE}" in proc.stdout
 
 
 def test_provision(fleet):
@@ -143,6 +150,7 @@ def test_provision(fleet):
         sources = c.run("cat /etc/apt/sources.list.d/rosey.sources").stdout
         assert f"URIs: {fleet.repo_url}\n" in sources
         assert "Signed-By: /usr/share/keyrings/rosey-archive-keyring.gpg\n" in sources
+        assert f"Suites: {SUITE}\n" in sources
         policy = c.run("apt-cache policy rosey-bot").stdout
         assert V1 in policy and V2 in policy, f"{h.name} should see both releases:\n{policy}"
         assert c.run("stat -c '%a %U %G' /etc/rosey-bot/password").stdout.split() == ["640", "root", "rosey-bot"]
@@ -236,8 +244,8 @@ def test_audit_prints_the_table(fleet, tmp_path):
     proc = fleet.ansible.playbook("audit.yml", "-e", f"rosey_audit_file={table}", "-e", f"rosey_expect_version={V2}")
     lines = table.read_text().splitlines()
     print("\n".join(lines))
-    assert lines[0].split() == ["HOST", "INSTALLED", "RUNNING", "STATUS"]
-    assert [ln.split() for ln in lines[1:]] == [[h.name, V2, V2, "healthy"] for h in fleet.hosts]
+    assert lines[0].split() == ["HOST", "INSTALLED", "PINNED", "RUNNING", "STATUS"]
+    assert [ln.split() for ln in lines[1:]] == [[h.name, V2, V2, V2, "healthy"] for h in fleet.hosts]
     assert lines[0] in proc.stdout, "the table is printed, not only written"
 
     # A host whose bot is down shows as such, and the verification fails on it.
@@ -248,9 +256,21 @@ def test_audit_prints_the_table(fleet, tmp_path):
             "audit.yml", "-e", f"rosey_audit_file={table}", "-e", f"rosey_expect_version={V2}", check=False
         )
         assert proc.returncode != 0, "verification must fail while a host's bot is down"
-        assert table.read_text().splitlines()[3].split() == [h3.name, V2, "-", "DOWN"]
+        assert table.read_text().splitlines()[3].split() == [h3.name, V2, V2, "-", "DOWN"]
     finally:
         h3.container.run("systemctl start rosey-bot.service && rosey-healthcheck --ready --wait 20 -q")
+
+    # A host without its pin is one `apt-get upgrade` away from another version: not healthy.
+    h2 = fleet.hosts[1]
+    h2.container.run("mv /etc/apt/preferences.d/rosey-bot /root/rosey-bot.pin")
+    try:
+        proc = fleet.ansible.playbook(
+            "audit.yml", "-e", f"rosey_audit_file={table}", "-e", f"rosey_expect_version={V2}", check=False
+        )
+        assert proc.returncode != 0, "verification must fail while a host is not pinned"
+        assert table.read_text().splitlines()[2].split() == [h2.name, V2, "-", V2, "UNPINNED"]
+    finally:
+        h2.container.run("mv /root/rosey-bot.pin /etc/apt/preferences.d/rosey-bot")
 
 
 def dependency_rows(proc, asked: str) -> list[list[str]]:
@@ -322,7 +342,8 @@ def test_dry_run_of_audit(fleet):
     # The audit only reads: a dry run gives the real table and verdict.
     proc = dry_run(fleet, "audit.yml", "-e", f"rosey_expect_version={V2}")
     for h in fleet.hosts:
-        assert re.search(rf"{h.name}\s+{re.escape(V2)}\s+{re.escape(V2)}\s+healthy", proc.stdout), proc.stdout[-3000:]
+        row = rf"{h.name}\s+{re.escape(V2)}\s+{re.escape(V2)}\s+{re.escape(V2)}\s+healthy"  # installed, pinned, running
+        assert re.search(row, proc.stdout), proc.stdout[-3000:]
 
 
 def test_deploy_of_a_version_the_repository_lacks_changes_nothing(fleet):
@@ -358,6 +379,17 @@ def test_broken_release_stops_at_the_first_host(fleet):
         assert invocation(h.container) == untouched[h.name], f"{h.name}'s bot was restarted"
         assert BROKEN not in h.container.run("cat /var/log/dpkg.log").stdout, f"{h.name} saw {BROKEN}"
     assert_ready_on(fleet, V2, others)
+    # The repository offers the newer BROKEN; the pin keeps every host where the deploy left it.
+    for h in fleet.hosts:
+        assert BROKEN in h.container.run("apt-cache policy rosey-bot").stdout
+        upgrade = h.container.run("apt-get -s -o Debug::NoLocking=1 upgrade").stdout
+        assert "Inst rosey-bot" not in upgrade, f"{h.name}: apt-get upgrade would move rosey-bot:\n{upgrade}"
+    # And it is the pin that does it: without it, apt would take BROKEN.
+    first.container.run("mv /etc/apt/preferences.d/rosey-bot /root/rosey-bot.pin")
+    try:
+        assert f"Inst rosey-bot [{V2}] ({BROKEN}" in first.container.run("apt-get -s upgrade").stdout
+    finally:
+        first.container.run("mv /root/rosey-bot.pin /etc/apt/preferences.d/rosey-bot")
     rows = recap(proc.stdout)
     # The others were only checked (every host is, before the rollout starts), never changed.
     assert rows[first.name]["failed"] == 1, rows
