@@ -63,10 +63,6 @@ class AccountConfig:
     password_file: str = ""
     password: str = field(default="", repr=False)
 
-    @property
-    def is_guest(self) -> bool:
-        return not self.password
-
 
 @dataclass(frozen=True)
 class BotConfig:

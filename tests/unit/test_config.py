@@ -90,7 +90,7 @@ def test_password_file_is_read_and_never_shown(tmp_path):
     secret = tmp_path / "password"
     secret.write_text("hunter2-very-secret\n")
     cfg = config.load(write(tmp_path, GOOD + f"[account]\nname = 'rosey'\npassword_file = '{secret}'\n"))
-    assert cfg.account.password == "hunter2-very-secret" and not cfg.account.is_guest
+    assert cfg.account.password == "hunter2-very-secret"
     assert "hunter2" not in repr(cfg)
 
 

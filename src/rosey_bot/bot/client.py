@@ -64,7 +64,6 @@ class CytubeClient:
         self.connects = ConnectLimiter(bot.connect_burst, bot.connect_interval, clock())
         self.limiter = OutgoingLimiter(clock())
         self.session: Session | None = None
-        self.connect_count = 0
         self._wake = asyncio.Event()
         outbox.on_put = self._wake.set  # a queued message wakes the send loop
 
@@ -106,7 +105,6 @@ class CytubeClient:
                 log.info("connect budget used up; waiting %.1fs", wait)
                 await asyncio.sleep(wait)
             self.connects.take(self._clock())
-            self.connect_count += 1
             async with open_websocket(url, open_timeout=timeout, user_agent=f"rosey-bot/{installed_version()}") as ws:
                 session = Session(
                     channel=cfg.server.channel,
