@@ -86,10 +86,16 @@ def layer_text(url: str, channel: str, account: str, password_file: str) -> str:
         return ""
     header = (
         "# Written by the rosey-bot package from your debconf answers; do not edit.\n"
-        "# Change them with: dpkg-reconfigure rosey-bot\n"
+        f"# Change them with: dpkg-reconfigure {package()}\n"
         "# Any key set in config.toml or conf.d/*.toml wins over this file.\n\n"
     )
     return header + "\n".join(out)
+
+
+def package() -> str:
+    """The flavour's package that asked the questions (rosey-bot or rosey-bot-native): dpkg names it
+    to the maintainer scripts that run us; debconf knows the questions under that name."""
+    return os.environ.get("DPKG_MAINTSCRIPT_PACKAGE") or "rosey-bot"
 
 
 def write_layer(path: Path, text: str) -> None:
@@ -123,7 +129,7 @@ def probe(main: Path) -> str | None:
     except DiscoveryError as exc:
         where = merged.origin.get("server.url", main)
         fix = (
-            "then: dpkg-reconfigure rosey-bot"
+            f"then: dpkg-reconfigure {package()}"
             if where == layers.base_path(main)
             else f"then fix server.url/server.channel in {where} and: systemctl restart rosey-bot"
         )
