@@ -7,7 +7,6 @@ also as bot_process.py under Debian bookworm's python3 and python3-websockets 10
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +21,8 @@ from fake_cytube import Behaviour, FakeCyTube
 
 from rosey_bot import config as config_mod
 from rosey_bot.bot import transport
+from tests.support.chatbot import PASSWORD
 from tests.support.waiting import wait_until
-
-PASSWORD = "s3cret-Pa55word-xyzzy"
 
 
 class BotHandle:
@@ -168,11 +166,6 @@ class ProcessBot(BotHandle):
             self._stderr.close()
 
 
-# The fake-CyTube tests that exercise the connection run on both websockets APIs:
-# the venv's (>= 13, asyncio API) and Debian bookworm's python3-websockets (10.4, legacy API),
-# which is the runtime of the Debian-native flavour.
-RUNTIMES = ["venv", "debian"]
-both_runtimes = pytest.mark.parametrize("runtime", RUNTIMES)
 DEBIAN_PYTHON = "/usr/bin/python3"
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -247,12 +240,3 @@ def password_file(tmp_path) -> Path:
     path.write_text(PASSWORD + "\n")
     path.chmod(0o600)
     return path
-
-
-def stored_chat(db: Path, username: str = "alice") -> list[str]:
-    """The chat lines of ``username`` in the database, oldest first (read-only, beside a running bot)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return [r[0] for r in conn.execute("SELECT msg FROM chat_messages WHERE username = ? ORDER BY id", (username,))]
-    finally:
-        conn.close()

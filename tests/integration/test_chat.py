@@ -1,6 +1,7 @@
 """Chat: the first line waits for login and userlist; commands; moderator PM commands."""
 
-from conftest import both_runtimes, wait_until
+from tests.support.chatbot import both_runtimes
+from tests.support.waiting import wait_until
 
 
 @both_runtimes

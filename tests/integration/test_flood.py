@@ -1,6 +1,7 @@
 """Outgoing flood control: under the server's limit, and slower after a cooldown."""
 
-from conftest import PASSWORD, both_runtimes, wait_until
+from tests.support.chatbot import PASSWORD, both_runtimes
+from tests.support.waiting import wait_until
 
 pytestmark = both_runtimes
 

@@ -2,11 +2,11 @@
 
 import json
 
-from conftest import stored_chat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rosey_bot import health_contract
+from tests.support.chatbot import stored_chat
 from tests.support.waiting import wait_until
 
 EVENTS = ["chatMsg", "pm", "userlist", "addUser", "userLeave", "usercount", "setUserRank", "changeMedia",

@@ -8,9 +8,9 @@ line it posts on someone's behalf must never be one.
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD
 
 from tests.support.botprocess import bot_process
+from tests.support.chatbot import PASSWORD
 from tests.support.net import free_port
 from tests.support.waiting import wait_until
 

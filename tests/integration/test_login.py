@@ -1,6 +1,7 @@
 """Join and login against the fake server: guest, registered account, channel password."""
 
-from conftest import PASSWORD, both_runtimes, wait_until
+from tests.support.chatbot import PASSWORD, both_runtimes
+from tests.support.waiting import wait_until
 
 pytestmark = both_runtimes
 

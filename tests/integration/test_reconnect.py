@@ -3,7 +3,8 @@
 import time
 from contextlib import contextmanager
 
-from conftest import both_runtimes, wait_until
+from tests.support.chatbot import both_runtimes
+from tests.support.waiting import wait_until
 
 pytestmark = both_runtimes
 

@@ -2,7 +2,8 @@
 
 import logging
 
-from conftest import PASSWORD, both_runtimes, wait_until
+from tests.support.chatbot import PASSWORD, both_runtimes
+from tests.support.waiting import wait_until
 
 
 @both_runtimes

@@ -17,9 +17,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import stored_chat
 
 from rosey_bot.storage import database
+from tests.support.chatbot import stored_chat
 from tests.support.waiting import wait_until
 
 BUFFER = 40  # a small bound, so the test can overflow it

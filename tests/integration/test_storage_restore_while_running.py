@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import requests
-from conftest import stored_chat
 
+from tests.support.chatbot import stored_chat
 from tests.support.net import free_port
 from tests.support.waiting import wait_until
 
