@@ -31,13 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_publish import repack  # noqa: E402
-from tests.fleet.conftest import (  # noqa: E402
-    ACCOUNT_PASSWORD,
+from tests.fleet.lab import ACCOUNT_PASSWORD, SUITE, V1, V2, Ansible, Lab  # noqa: E402  # noqa: E402
+from tests.fleet.wiring import (  # noqa: E402
     BOT_PACKAGES,
     REPO_PACKAGES,
-    SUITE,
-    V1,
-    V2,
     boot_ssh_hosts,
     bot_group_vars,
     serve_repository,
@@ -46,7 +43,6 @@ from tests.fleet.conftest import (  # noqa: E402
     wait_for_in_release,
     write_inventory,
 )
-from tests.fleet.lab import Ansible, Lab  # noqa: E402
 from tests.support import apt, container, releases  # noqa: E402
 
 SIZES = (3, 6, 12)

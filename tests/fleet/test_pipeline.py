@@ -28,12 +28,9 @@ import pytest
 from tests.support import container, releases
 from tests.support.paths import ROOT
 
-from .conftest import (
-    ACCOUNT_PASSWORD,
+from .lab import ACCOUNT_PASSWORD, BROKEN, V1, V2, VENV_BIN, Ansible, Host, Lab
+from .wiring import (
     BOT_PACKAGES,
-    BROKEN,
-    V1,
-    V2,
     boot_ssh_hosts,
     bot_group_vars,
     break_readiness,
@@ -42,7 +39,6 @@ from .conftest import (
     start_cytube,
     write_inventory,
 )
-from .lab import VENV_BIN, Ansible, Host, Lab
 
 REPO_PACKAGES = ("nginx", "openssh-server", "rsync")
 REPO_DIR = "/srv/rosey-repo"
