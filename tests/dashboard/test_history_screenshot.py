@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import math
 import random
-import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ from rosey_bot.http.health import HealthServer
 from rosey_bot.http.health import create_app as create_health_app
 from rosey_bot.state import BotState
 from tests.dashboard import dash_helpers as h
-from tests.support.monitoring import Process, dump_yaml, tool
+from tests.support.monitoring import Process, backfill, dump_yaml, tool
 from tests.support.net import free_port, get_json, post_json
 from tests.support.paths import ROOT
 from tests.support.waiting import wait_until
@@ -74,15 +73,7 @@ def _poisson(rnd: random.Random, mean: float) -> int:
 
 
 def backfilled_prometheus(workdir: Path, text: str) -> Process:
-    source, data = workdir / "history.om", workdir / "prometheus-data"
-    source.write_text(text)
-    res = subprocess.run(
-        [tool("promtool"), "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
+    data = backfill(text, workdir / "history.om", workdir / "prometheus-data")
     config = dump_yaml({"global": {"scrape_interval": f"{STEP}s"}}, workdir / "prometheus.yml")  # scrapes nothing
     port = free_port()
     argv = [

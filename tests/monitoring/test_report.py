@@ -22,7 +22,7 @@ import time
 import pytest
 
 from rosey_bot import exitcodes
-from tests.support.monitoring import dump_yaml, tool
+from tests.support.monitoring import backfill, dump_yaml
 from tests.support.net import free_port
 
 STEP, STEPS = 15, 5760  # 24 h
@@ -84,16 +84,7 @@ def end() -> int:
 
 @pytest.fixture
 def prometheus(tmp_path, start_prometheus, end):
-    source = tmp_path / "history.om"
-    source.write_text(history(end))
-    data = tmp_path / "data"
-    res = subprocess.run(
-        [tool("promtool"), "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
+    data = backfill(history(end), tmp_path / "history.om", tmp_path / "data")
     config = dump_yaml({"global": {"scrape_interval": "15s"}}, tmp_path / "prometheus.yml")  # scrapes nothing
     return start_prometheus(config, data_dir=data)
 

@@ -120,3 +120,17 @@ def render_alertmanager(workdir: Path, smtp_port: int) -> Path:
     )
     assert res.returncode == 0, res.stderr
     return out
+
+
+def backfill(history: str, source: Path, data: Path) -> Path:
+    """Write ``history`` (OpenMetrics text) to ``source`` and turn it into TSDB blocks under ``data`` with
+    promtool, as an operator backfills Prometheus: the data directory a Prometheus can then serve."""
+    source.write_text(history)
+    res = subprocess.run(
+        [tool("promtool"), "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    return data
