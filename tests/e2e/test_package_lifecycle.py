@@ -176,6 +176,11 @@ def _switch_to(c: Container, flavour: str, version: str) -> str:
     return proc.stdout + proc.stderr
 
 
+def _settings(layer: str) -> list[str]:
+    """debconf.toml without its comment header, which names the flavour that wrote it."""
+    return [line for line in layer.splitlines() if line and not line.startswith("#")]
+
+
 def test_switching_flavours_both_ways_keeps_config_data_and_answers(repository, native_rootfs):
     venv, native = FLAVOURS["venv"], FLAVOURS["native"]
     with Container(native_rootfs, "e2e-switch", binds={str(repository): "/srv/apt"}) as c:
@@ -185,7 +190,7 @@ def test_switching_flavours_both_ways_keeps_config_data_and_answers(repository, 
         c.write("/etc/rosey-bot/config.toml", EDITED_CONFIG)
         c.run("systemctl restart rosey-bot")
         apt.assert_running(c, V2, venv)
-        answers = c.run("cat /etc/rosey-bot/debconf.toml").stdout
+        answers = _settings(c.run("cat /etc/rosey-bot/debconf.toml").stdout)
         assert 'channel = "e2e"' in answers, answers
         write_rows(c, "v")
         before = rows(c)
@@ -196,7 +201,10 @@ def test_switching_flavours_both_ways_keeps_config_data_and_answers(repository, 
         assert c.run(f"dpkg -l {venv}", check=False).stdout.splitlines()[-1].split()[0] in ("rc", "un")
         assert c.run(f"test -e {CODE_DIRS['venv']}", check=False).returncode != 0
         assert c.run("cat /etc/rosey-bot/config.toml").stdout == EDITED_CONFIG
-        assert c.run("cat /etc/rosey-bot/debconf.toml").stdout == answers
+        layer = c.run("cat /etc/rosey-bot/debconf.toml").stdout
+        assert _settings(layer) == answers
+        # Its header points at the flavour now installed, whose debconf holds the answers.
+        assert f"dpkg-reconfigure {native}\n" in layer, layer
         assert_rows_kept(before, rows(c))
         # Purging what is left of the old flavour must not take the running one's config, data or user.
         c.run(f"dpkg --purge {venv}")
@@ -211,6 +219,8 @@ def test_switching_flavours_both_ways_keeps_config_data_and_answers(repository, 
         assert f"rosey-bot {V2} is running and answers its health check." in out, out
         assert c.run(f"test -e {CODE_DIRS['native']}", check=False).returncode != 0
         assert c.run("cat /etc/rosey-bot/config.toml").stdout == EDITED_CONFIG
-        assert c.run("cat /etc/rosey-bot/debconf.toml").stdout == answers
+        layer = c.run("cat /etc/rosey-bot/debconf.toml").stdout
+        assert _settings(layer) == answers
+        assert f"dpkg-reconfigure {venv}\n" in layer, layer
         assert c.run("getent passwd rosey-bot", check=False).returncode == 0
         assert_rows_kept(middle, rows(c))
