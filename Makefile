@@ -43,9 +43,11 @@ $(VENV)/.stamp: requirements.txt requirements-dev.txt setup.py
 
 venv: $(VENV)/.stamp
 
-## test: the whole suite (unit, then end-to-end in systemd containers)
+## test: the whole suite (unit, then end-to-end in systemd containers), TEST_JOBS workers side by side
+## (the container tests mostly wait on systemd and apt; a module that shares one setup stays on one worker)
+TEST_JOBS ?= 4
 test: test-deps venv
-	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
+	$(VENV)/bin/pytest -n $(TEST_JOBS) --dist loadgroup $(PYTEST_ARGS) tests
 
 ## unit: everything that needs no container (no root, no systemd-nspawn), the lint checks included
 unit: venv lint

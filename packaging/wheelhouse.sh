@@ -7,6 +7,9 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$here/build/wheelhouse}
 mkdir -p "$dest"
+# Builds that run side by side (parallel test workers) share one wheelhouse: one fills it at a time.
+exec 9>"$dest/.lock"
+flock 9
 download() {
     # The real index, not a machine-specific mirror (docs/DESIGN.md#build-machine).
     env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 \

@@ -15,6 +15,9 @@ from tests.support import piuparts, releases
 from tests.support.e2e_releases import FLAVOURS, V1, V2
 from tests.support.paths import ROOT
 
+# One worker runs the whole module under parallel runs: the previous release's repository is published once.
+pytestmark = pytest.mark.xdist_group("piuparts")
+
 # Keyring versions are dates (repo/build-keyring.sh); any two in order will do.
 KEYRING_OLD, KEYRING_NEW = "2026.01.01", "2026.01.02"
 

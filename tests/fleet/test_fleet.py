@@ -14,12 +14,17 @@ import difflib
 import json
 import re
 
+import pytest
+
 from tests.support import apt, releases
 from tests.support.container import Container
 from tests.support.paths import ROOT
 from tests.support.waiting import wait_until
 
 from .lab import ACCOUNT_PASSWORD, BROKEN, CHANNEL_PASSWORD, OPEN_PORT, SUITE, V1, V2, read_timings
+
+# One worker runs the whole module under parallel runs: one lab of booted hosts serves every test, in order.
+pytestmark = pytest.mark.xdist_group("fleet")
 
 # The fleet's settings: a drop-in of its own, read after the conffile (which stays the package's).
 FLEET_DROPIN = "/etc/rosey-bot/conf.d/50-fleet.toml"

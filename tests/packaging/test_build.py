@@ -13,6 +13,9 @@ import pytest
 
 from tests.support import releases
 
+# One worker runs the whole module under parallel runs: its two package builds are made once, for the module.
+pytestmark = pytest.mark.xdist_group("build")
+
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -16,6 +16,9 @@ import pytest
 from tests.support import releases
 from tests.support.paths import ROOT
 
+# One worker runs the whole module under parallel runs: one package build serves the module.
+pytestmark = pytest.mark.xdist_group("sbom")
+
 SBOM = ROOT / "packaging/sbom.py"
 BOM_PATH = "usr/share/doc/rosey-bot/rosey-bot.cdx.json.gz"
 # The fleet tests build the same two releases: one cached build serves both.

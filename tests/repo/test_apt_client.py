@@ -23,7 +23,8 @@ from tests.support.paths import ROOT
 from .repo_scripts import gpg_out, make_deb, new_key, publish, run_script, tree_state
 from .test_interrupt import blocker, kill_when, start_publish
 
-pytestmark = pytest.mark.e2e  # booted containers: not part of `make unit`
+# One worker runs the whole module under parallel runs: one booted nginx container serves the module.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("apt-client")]  # booted containers: not part of `make unit`
 
 URI = "http://127.0.0.1:8080/{name}/apt/"
 SOURCES = """Types: deb

@@ -20,7 +20,8 @@ from .repo_scripts import gpg_out, make_deb, new_key
 from .test_apt_client import SOURCES
 from .test_keys import good_signers
 
-pytestmark = pytest.mark.e2e  # a booted container
+# A booted container; one booted repository host serves the module, on one worker under parallel runs.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("repo-sync")]
 
 REPO_HOST_PACKAGES = ("nginx", "openssh-server", "rsync")
 REPO_DIR = "/srv/rosey-repo"

@@ -17,6 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from . import cachelock
 from .paths import CACHE
 
 ROOTFS_CACHE = CACHE / "rootfs"
@@ -38,6 +39,13 @@ def rootfs(extra_packages: tuple[str, ...] = ()) -> Path:
     target = ROOTFS_CACHE / key
     if (target / ".complete").exists():
         return target
+    with cachelock.building(target):
+        if not (target / ".complete").exists():  # another worker may have made it while we waited
+            _debootstrap(recipe, packages, key, target)
+    return target
+
+
+def _debootstrap(recipe: dict, packages: list[str], key: str, target: Path) -> None:
     tmp = ROOTFS_CACHE / f"{key}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +58,6 @@ def rootfs(extra_packages: tuple[str, ...] = ()) -> Path:
     (tmp / ".complete").write_text(json.dumps(recipe) + "\n")
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
-    return target
 
 
 class CommandFailed(AssertionError):

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from . import cachelock
 from .container import MIRROR
 from .paths import CACHE
 
@@ -45,6 +46,13 @@ def base_tarball() -> Path:
     target = TARBALL_CACHE / f"{key}.tar.gz"
     if target.exists():
         return target
+    with cachelock.building(target):
+        if not target.exists():  # another worker may have made it while we waited
+            _mmdebstrap(key, target)
+    return target
+
+
+def _mmdebstrap(key: str, target: Path) -> None:
     TARBALL_CACHE.mkdir(parents=True, exist_ok=True)
     tmp = TARBALL_CACHE / f"{key}.tmp.tar.gz"
     tmp.unlink(missing_ok=True)
@@ -54,7 +62,6 @@ def base_tarball() -> Path:
         tmp.unlink(missing_ok=True)
         raise RuntimeError(f"mmdebstrap failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     tmp.rename(target)
-    return target
 
 
 def run(debs: list[Path], repository: Path, log: Path) -> subprocess.CompletedProcess:

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from . import cachelock
 from .paths import CACHE, ROOT
 
 DEB_CACHE = CACHE / "debs"
@@ -83,6 +84,13 @@ def build_releases(versions: list[str], patch=None, label: str = "") -> dict[str
     debs = {v: out / f"rosey-bot_{v}_amd64.deb" for v in versions}
     if all(d.exists() for d in debs.values()):
         return debs
+    with cachelock.building(out):
+        if not all(d.exists() for d in debs.values()):  # another worker may have built them while we waited
+            _build_into(out, key, files, versions, patch)
+    return debs
+
+
+def _build_into(out: Path, key: str, files: list[str], versions: list[str], patch) -> None:
     shutil.rmtree(out, ignore_errors=True)
     tmp_out = DEB_CACHE / f"{key}.tmp"
     shutil.rmtree(tmp_out, ignore_errors=True)
@@ -98,7 +106,6 @@ def build_releases(versions: list[str], patch=None, label: str = "") -> dict[str
             if proc.returncode != 0:
                 raise RuntimeError(f"building {v} failed:\n{proc.stderr[-4000:]}")
     tmp_out.rename(out)
-    return debs
 
 
 def package_deb(out: Path, package: str, version: str) -> Path:
