@@ -52,19 +52,17 @@ def deploy_scaling(work: Path, debs: dict[str, Path]) -> None:
     repo_root = work / "repo"
     releases.publish([debs[V1], debs[V2]], repo_root)
     lab = Lab(work / "lab", tag=f"rbf{os.getpid() % 100000}")
-    containers: list[container.Container] = []
-    ansible = None
     try:
         lab.create_hub()
         repo = lab.add_host("repo", 2)
         hosts = [lab.add_host(f"b{i:02d}", 10 + i) for i in range(1, max(SIZES) + 1)]
-        containers.append(lab.boot(repo, container.rootfs(REPO_PACKAGES), binds={str(repo_root): "/srv/rosey"}))
+        lab.boot(repo, container.rootfs(REPO_PACKAGES), binds={str(repo_root): "/srv/rosey"})
         serve_repository(lab, repo, "/srv/rosey/apt")
         wait_for_in_release(lab, repo, SUITE)
         cytube_url, _ = start_cytube(lab, hosts)
         key, known_hosts = ssh_key(work), work / "known_hosts"
         # Twelve hosts booting on a busy machine: give each more than the tests' minute.
-        boot_ssh_hosts(lab, hosts, container.rootfs(BOT_PACKAGES), key, known_hosts, containers, timeout=300)
+        boot_ssh_hosts(lab, hosts, container.rootfs(BOT_PACKAGES), key, known_hosts, timeout=300)
         settings = bot_group_vars(repo, repo_root / "apt/rosey-archive-keyring.gpg", SUITE, cytube_url, Path(""))
         settings["rosey_timings_file"] = ""
         inventory = write_inventory(work / "inventory/hosts.yml", hosts, settings)
@@ -84,10 +82,6 @@ def deploy_scaling(work: Path, debs: dict[str, Path]) -> None:
         for n, batches, took in results:
             print(f"  fleet {n:2d}: {took / n:5.1f} s per host, {took / batches:5.1f} s per batch")
     finally:
-        if ansible is not None:
-            ansible.close()
-        for c in reversed(containers):
-            c.stop()
         lab.close()
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -41,6 +43,17 @@ def booted(repository, base_rootfs, lab, name):
         private_network=False,
         extra_args=lab.nspawn_args,
     )
+
+
+@contextmanager
+def installed_first(repository, base_rootfs, lab, name) -> Iterator[Container]:
+    """A container with V1 installed non-interactively from preseeded answers, its bot in the first channel."""
+    with booted(repository, base_rootfs, lab, name) as c:
+        apt.add_repository(c)
+        preseed(c, server_url=lab.a.url, channel="first")
+        c.run(f"{PLAIN_APT} rosey-bot={V1} </dev/null")
+        in_channel(c, "first", V1)
+        yield c
 
 
 def preseed(c: Container, **answers: str) -> None:
@@ -189,12 +202,7 @@ def test_interactive_install_through_a_terminal(repository, base_rootfs, lab):
 
 
 def test_reconfigure_moves_the_bot_refuses_bad_answers_and_reports_a_silent_server(repository, base_rootfs, lab):
-    with booted(repository, base_rootfs, lab, "reconf") as c:
-        apt.add_repository(c)
-        preseed(c, server_url=lab.a.url, channel="first")
-        c.run(f"{PLAIN_APT} rosey-bot={V1} </dev/null")
-        in_channel(c, "first", V1)
-
+    with installed_first(repository, base_rootfs, lab, "reconf") as c:
         # Another server and channel: the bot moves there through the health gate.
         preseed(c, server_url=lab.b.url, channel="second")
         proc = c.run("dpkg-reconfigure -f noninteractive rosey-bot </dev/null")
@@ -228,12 +236,7 @@ def test_reconfigure_moves_the_bot_refuses_bad_answers_and_reports_a_silent_serv
 
 
 def test_operator_values_win_over_debconf_and_survive_upgrade_and_downgrade(repository, base_rootfs, lab):
-    with booted(repository, base_rootfs, lab, "operator") as c:
-        apt.add_repository(c)
-        preseed(c, server_url=lab.a.url, channel="first")
-        c.run(f"{PLAIN_APT} rosey-bot={V1} </dev/null")
-        in_channel(c, "first", V1)
-
+    with installed_first(repository, base_rootfs, lab, "operator") as c:
         # The operator points the bot elsewhere in the conffile: their value wins over debconf's layer.
         edited = SHIPPED_CONFIG.replace('# url = ""', f'url = "{lab.b.url}"').replace(
             '# channel = ""', 'channel = "second"'

@@ -48,8 +48,6 @@ def fleet(tmp_path_factory):
     repo_root = work / "repo"
     releases.publish([debs[V1], debs[V2]], repo_root)
     lab = Lab(work / "lab")
-    containers: list[container.Container] = []
-    ansible: Ansible | None = None
     try:
         lab.create_hub()
         repo = lab.add_host("repo", 2)
@@ -57,7 +55,7 @@ def fleet(tmp_path_factory):
 
         # Repository host: Debian's nginx with the project's site config, serving the published tree.
         # publish.sh switches <root>/apt, a symlink into <root>/trees/: serve through the whole root.
-        containers.append(lab.boot(repo, repo_rootfs, binds={str(repo_root): "/srv/rosey"}))
+        lab.boot(repo, repo_rootfs, binds={str(repo_root): "/srv/rosey"})
         serve_repository(lab, repo, "/srv/rosey/apt")
         wait_for_in_release(lab, repo, SUITE)
 
@@ -65,7 +63,7 @@ def fleet(tmp_path_factory):
 
         key = ssh_key(work)
         known_hosts = work / "known_hosts"
-        boot_ssh_hosts(lab, hosts, bot_rootfs, key, known_hosts, containers)
+        boot_ssh_hosts(lab, hosts, bot_rootfs, key, known_hosts)
 
         timings = work / "timings.jsonl"
         keyring = repo_root / "apt/rosey-archive-keyring.gpg"
@@ -81,8 +79,4 @@ def fleet(tmp_path_factory):
             print("\n" + "\n".join(lines), file=sys.stderr)
             (ROOT / "build" / "fleet-timings.txt").write_text("\n".join(lines) + "\n")
     finally:
-        if ansible is not None:
-            ansible.close()
-        for c in reversed(containers):
-            c.stop()
         lab.close()

@@ -59,12 +59,15 @@ class Host:
 
 @dataclass
 class Lab:
-    """Namespaces on a bridge; ``close`` removes them (and whatever is still running in them)."""
+    """Namespaces on a bridge; ``close`` ends what was started in them (Ansible's SSH masters, the
+    booted containers, spawned processes) and removes them."""
 
     workdir: Path
     tag: str = field(default_factory=lambda: f"rfl{os.getpid() % 100000}")
     netns: list[str] = field(default_factory=list)
     procs: list[subprocess.Popen] = field(default_factory=list)
+    containers: list[Container] = field(default_factory=list)
+    ansibles: list[Ansible] = field(default_factory=list)
 
     @property
     def hub(self) -> str:
@@ -108,6 +111,7 @@ class Lab:
             extra_args=(f"--network-namespace-path=/run/netns/{host.netns}", "--capability=CAP_NET_ADMIN"),
         )
         host.container = c
+        self.containers.append(c)
         c.start(timeout=timeout)
         return c
 
@@ -126,6 +130,10 @@ class Lab:
         return self.in_hub("python3", "-c", code, check=False, timeout=timeout + 10).returncode == 0
 
     def close(self) -> None:
+        for ansible in self.ansibles:
+            ansible.close()
+        for c in reversed(self.containers):
+            c.stop()
         for proc in self.procs:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -149,6 +157,7 @@ class Ansible:
 
     def __init__(self, lab: Lab, inventory: Path, key: Path, known_hosts: Path, env: dict[str, str] | None = None):
         self.lab, self.inventory = lab, inventory
+        lab.ansibles.append(self)  # closed with the lab
         # A short path: a unix socket path has at most 108 bytes, and ssh appends 17 to %C's 40.
         self.control_dir = Path(tempfile.mkdtemp(prefix="rfl-ssh-", dir="/tmp"))
         self.log_dir = lab.workdir / "ansible-logs"

@@ -246,22 +246,26 @@ def test_deploy_v2_rolls_through_the_hosts(fleet):
 
 def test_audit_prints_the_table(fleet, tmp_path):
     table = tmp_path / "audit.txt"
-    proc = fleet.ansible.playbook("audit.yml", "-e", f"rosey_audit_file={table}", "-e", f"rosey_expect_version={V2}")
-    lines = table.read_text().splitlines()
-    print("\n".join(lines))
-    assert lines[0].split() == ["HOST", "INSTALLED", "PINNED", "RUNNING", "STATUS"]
-    assert [ln.split() for ln in lines[1:]] == [[h.name, V2, V2, V2, "healthy"] for h in fleet.hosts]
-    assert lines[0] in proc.stdout, "the table is printed, not only written"
+
+    def audit(check: bool = True):
+        proc = fleet.ansible.playbook(
+            "audit.yml", "-e", f"rosey_audit_file={table}", "-e", f"rosey_expect_version={V2}", check=check
+        )
+        return proc, [ln.split() for ln in table.read_text().splitlines()]
+
+    proc, rows = audit()
+    print(table.read_text())
+    assert rows[0] == ["HOST", "INSTALLED", "PINNED", "RUNNING", "STATUS"]
+    assert rows[1:] == [[h.name, V2, V2, V2, "healthy"] for h in fleet.hosts]
+    assert table.read_text().splitlines()[0] in proc.stdout, "the table is printed, not only written"
 
     # A host whose bot is down shows as such, and the verification fails on it.
     h3 = fleet.hosts[2]
     h3.container.run("systemctl stop rosey-bot.service")
     try:
-        proc = fleet.ansible.playbook(
-            "audit.yml", "-e", f"rosey_audit_file={table}", "-e", f"rosey_expect_version={V2}", check=False
-        )
+        proc, rows = audit(check=False)
         assert proc.returncode != 0, "verification must fail while a host's bot is down"
-        assert table.read_text().splitlines()[3].split() == [h3.name, V2, V2, "-", "DOWN"]
+        assert rows[3] == [h3.name, V2, V2, "-", "DOWN"]
     finally:
         h3.container.run("systemctl start rosey-bot.service && rosey-healthcheck --ready --wait 20 -q")
 
@@ -269,11 +273,9 @@ def test_audit_prints_the_table(fleet, tmp_path):
     h2 = fleet.hosts[1]
     h2.container.run("mv /etc/apt/preferences.d/rosey-bot /root/rosey-bot.pin")
     try:
-        proc = fleet.ansible.playbook(
-            "audit.yml", "-e", f"rosey_audit_file={table}", "-e", f"rosey_expect_version={V2}", check=False
-        )
+        proc, rows = audit(check=False)
         assert proc.returncode != 0, "verification must fail while a host is not pinned"
-        assert table.read_text().splitlines()[2].split() == [h2.name, V2, "-", V2, "UNPINNED"]
+        assert rows[2] == [h2.name, V2, "-", V2, "UNPINNED"]
     finally:
         h2.container.run("mv /root/rosey-bot.pin /etc/apt/preferences.d/rosey-bot")
 

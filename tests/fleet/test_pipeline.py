@@ -83,7 +83,6 @@ def pipeline(tmp_path_factory):
 
     work = tmp_path_factory.mktemp("pipeline")
     lab = Lab(work / "lab", tag=f"rpl{os.getpid() % 100000}")
-    containers: list[container.Container] = []
     ansibles: dict[str, Ansible] = {}
     try:
         lab.create_hub()
@@ -92,10 +91,10 @@ def pipeline(tmp_path_factory):
         production = [lab.add_host(name, octet) for name, octet in PRODUCTION_HOSTS]
         key = ssh_key(work)
         known_hosts = work / "known_hosts"
-        boot_ssh_hosts(lab, [repo], repo_rootfs, key, known_hosts, containers)
+        boot_ssh_hosts(lab, [repo], repo_rootfs, key, known_hosts)
         repo.container.run(f"install -d -m 0755 {REPO_DIR}")
         serve_repository(lab, repo, f"{REPO_DIR}/apt")
-        boot_ssh_hosts(lab, test + production, bot_rootfs, key, known_hosts, containers)
+        boot_ssh_hosts(lab, test + production, bot_rootfs, key, known_hosts)
         for h in test + production:
             h.container.write("/etc/apt/apt.conf.d/52rosey-test-unattended", UNATTENDED_ANY_ORIGIN)
         cytube_url, _ = start_cytube(lab, test + production)
@@ -138,10 +137,6 @@ def pipeline(tmp_path_factory):
             ansibles[env] = a
         yield Pipeline(lab, repo, test, production, ansibles, runner_env, debs)
     finally:
-        for a in ansibles.values():
-            a.close()
-        for c in reversed(containers):
-            c.stop()
         lab.close()
 
 

@@ -82,14 +82,14 @@ def ssh_key(work: Path) -> Path:
 
 
 def boot_ssh_hosts(
-    lab: Lab, hosts: list[Host], rootfs: Path, key: Path, known_hosts: Path, containers: list, timeout: float = 60
+    lab: Lab, hosts: list[Host], rootfs: Path, key: Path, known_hosts: Path, timeout: float = 60
 ) -> None:
     """Boot each host with sshd taking ``key``; its host key (the rootfs's, checked) goes to ``known_hosts``."""
     host_key = (rootfs / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()[:2]
     with known_hosts.open("a") as f:
         f.write("".join(f"{h.addr} {' '.join(host_key)}\n" for h in hosts))
     for h in hosts:
-        containers.append(lab.boot(h, rootfs, timeout=timeout))
+        lab.boot(h, rootfs, timeout=timeout)
         h.container.write("/root/.ssh/authorized_keys", key.with_suffix(".pub").read_text(), mode="0600")
     for h in hosts:
         ssh = ["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={known_hosts}"]

@@ -86,13 +86,19 @@ def installed(c) -> str:
     return c.run("dpkg-query -W -f '${Status} ${Version}' rosey-bot", check=False).stdout
 
 
-def test_each_of_three_releases_installs_by_version(site, tmp_path):
+def three_releases_trusted(site, tmp_path) -> None:
+    """1.0.0, 1.1.0 and 1.2.0 published and the client trusting them: the newest is apt's candidate."""
     root, c, name = site
     for v in ("1.0.0", "1.1.0", "1.2.0"):
         publish(root, make_deb(tmp_path, v))
     trust(c, root, name)
     c.run("apt-get update -q")
     assert candidate(c) == "1.2.0"
+
+
+def test_each_of_three_releases_installs_by_version(site, tmp_path):
+    root, c, name = site
+    three_releases_trusted(site, tmp_path)
     for v in ("1.1.0", "1.0.0", "1.2.0", "1.0.0"):
         c.run(f"apt-get install -y -q --allow-downgrades rosey-bot={v}")
         assert installed(c) == f"install ok installed {v}"
@@ -200,11 +206,7 @@ def test_interrupted_publish_leaves_the_served_repository_as_before(site, tmp_pa
 
 def test_withdraw_makes_apt_pick_the_previous_release(site, tmp_path):
     root, c, name = site
-    for v in ("1.0.0", "1.1.0", "1.2.0"):
-        publish(root, make_deb(tmp_path, v))
-    trust(c, root, name)
-    c.run("apt-get update -q")
-    assert candidate(c) == "1.2.0"
+    three_releases_trusted(site, tmp_path)
     run_script("withdraw.sh", root, "1.2.0")
     c.run("apt-get update -q && apt-get install -y -q rosey-bot")
     assert installed(c) == "install ok installed 1.1.0"
