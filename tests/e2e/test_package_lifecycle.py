@@ -8,6 +8,7 @@ dh-virtualenv package, and rosey-bot-native, the stdeb package on Debian's libra
 
 import shlex
 
+from tests.e2e.channel_presence import presence_server
 from tests.support import apt
 from tests.support.botdata import DB, assert_rows_kept, rows, write_rows
 from tests.support.container import Container
@@ -25,7 +26,16 @@ def plain_install(c: Container, spec: str, check: bool = True, downgrade: bool =
 
 def test_fresh_unconfigured_install_then_configure(repository, flavour, flavour_rootfs):
     pkg = FLAVOURS[flavour]
-    with Container(flavour_rootfs, f"e2e-fresh-{flavour}", binds={str(repository): "/srv/apt"}) as c:
+    with (
+        presence_server("e2e") as net,
+        Container(
+            flavour_rootfs,
+            f"e2e-fresh-{flavour}",
+            binds={str(repository): "/srv/apt"},
+            private_network=False,
+            extra_args=net.nspawn_args,
+        ) as c,
+    ):
         apt.add_repository(c)
         proc = plain_install(c, f"{pkg}={V1}")
         # postinst talks through debconf's confmodule, which sends a script's stdout to stderr.
@@ -39,10 +49,14 @@ def test_fresh_unconfigured_install_then_configure(repository, flavour, flavour_
         # Byte-code is compiled at install, not shipped.
         assert c.run(f"find {CODE_DIRS[flavour]} -name '*.pyc' | head -1").stdout.strip()
 
-        c.write("/etc/rosey-bot/config.toml", apt.TEST_CONFIG)
+        # Configured for a CyTube server (the fake one, in the container's network namespace), the
+        # installed bot joins its channel: each flavour's websockets (the venv's, Debian's 10.4) talks to it.
+        config = apt.TEST_CONFIG.replace("http://127.0.0.1:9", net.url) + '\n[account]\nname = "rosey"\n'
+        c.write("/etc/rosey-bot/config.toml", config)
         c.run("rosey-bot check-config --require-server")
         c.run("systemctl restart rosey-bot")
         apt.assert_running(c, V1, pkg)
+        net.wait_for("join", "rosey")
 
 
 def test_upgrade_downgrade_keep_rows_and_edited_config(repository, flavour, flavour_rootfs):
