@@ -85,7 +85,7 @@ def test_no_secret_reaches_the_copy_even_from_a_dropin(etc, tmp_path):
         assert secret not in text
 
 
-def test_a_bad_config_exits_78_in_one_line_and_writes_nothing(etc):
+def test_a_bad_config_exits_78_in_one_line_and_leaves_no_copy(etc):
     bad = dropin(etc, "50-fleet.toml", "[health]\nport = 0\n")
     target = etc.parent / "run/config.toml"
     target.write_text("# the copy of the last good start\n")
@@ -99,8 +99,8 @@ def test_a_bad_config_exits_78_in_one_line_and_writes_nothing(etc):
     # The line names the drop-in that set the key, not the main file.
     assert res.stderr == f"rosey-dashboard: {bad}: health.port: must be between 1 and 65535\n"
     assert res.stdout == ""
-    assert target.read_text() == "# the copy of the last good start\n"
-    assert sorted(p.name for p in target.parent.iterdir()) == ["config.toml"]  # no temporary file left
+    # No copy at all: not a half-written one, and not the last good one to serve an old config from.
+    assert list(target.parent.iterdir()) == []
 
 
 def test_a_broken_dropin_leaves_no_file_at_all(etc, capsys):

@@ -15,6 +15,7 @@ value there also finds where to change it.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from .. import answers, config, layers
@@ -45,4 +46,12 @@ def export(main: Path, target: Path) -> None:
     Replaced atomically, 0640 with the group of ``target``'s directory (the
     dynamic user's, in the unit's RuntimeDirectory); OSError when it cannot be written.
     """
-    answers.write_layer(target, render(main))
+    try:
+        text = render(main)
+    except config.ConfigError:
+        # Nor leaves an older copy: the unit goes on to start the dashboard from
+        # ``target`` (its ExecStartPre may fail), which must then find nothing to serve.
+        with contextlib.suppress(OSError):
+            target.unlink(missing_ok=True)
+        raise
+    answers.write_layer(target, text)
