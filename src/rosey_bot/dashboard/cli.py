@@ -25,7 +25,7 @@ def load_config(path: Path) -> Config:
 
 
 def export_config(main: Path, target: Path) -> int:
-    """``--export-config``: 0 written; 78 a bad config (nothing written); 1 not writable."""
+    """``--export-config``: 0 written; 78 a bad config (no copy left); 1 not writable."""
     try:
         snapshot.export(main, target)
     except ConfigError as exc:

@@ -2,7 +2,7 @@
 
 Under systemd the dashboard runs as a DynamicUser in no group of the bot's, so it
 cannot open /etc/rosey-bot (0750 root:rosey-bot) nor the password file there. Its
-unit first runs ``rosey-dashboard --export-config`` as root (``ExecStartPre=+``):
+unit first runs ``rosey-dashboard --export-config`` as root (``ExecStartPre=-+``):
 that loads the config exactly as the bot does (``config.load_layered``, every
 layer of docs/DESIGN.md#config-layers) but with ``secrets=False``, and writes the
 tables the dashboard reads into the unit's RuntimeDirectory (0700: only the
