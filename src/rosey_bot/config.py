@@ -473,5 +473,5 @@ def effective_lines(cfg: Config, merged: layers.Layered) -> list[str]:
 def _toml_value(value: Any) -> str:
     import json
 
-    # A JSON string is a valid TOML basic string.
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+    # A JSON string is a valid TOML basic string, once DEL (which JSON leaves raw) is escaped too.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f") if isinstance(value, str) else repr(value)

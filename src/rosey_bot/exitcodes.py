@@ -63,7 +63,8 @@ TABLE: dict[str, dict[int, str]] = {
         EX_UNAVAILABLE: "Prometheus unreachable or refusing the query (one line)",
     },
     "rosey-dashboard": {
-        OK: "stopped by SIGTERM/SIGINT",
+        OK: "stopped by SIGTERM/SIGINT; `--export-config`: written",
+        FAILURE: "`--export-config`: the file could not be written (one line)",
         EX_USAGE: USAGE,
         EX_CONFIG: "config error (including an address or port it cannot listen on)",
     },

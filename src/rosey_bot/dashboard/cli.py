@@ -1,4 +1,8 @@
-"""``rosey-dashboard``: serve the dashboard with waitress on [dashboard] host:port (127.0.0.1:5000)."""
+"""``rosey-dashboard``: serve the dashboard with waitress on [dashboard] host:port (127.0.0.1:5000).
+
+``--export-config TARGET`` writes the config it would use (every layer, secrets dropped)
+to TARGET instead: rosey-dashboard.service runs that as root before starting it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 
 from .. import exitcodes, listen, logsetup
 from ..config import DEFAULT_PATH, Config, ConfigError, load
+from . import snapshot
 
 log = logging.getLogger("rosey_bot.dashboard")
 
@@ -17,6 +22,19 @@ log = logging.getLogger("rosey_bot.dashboard")
 def load_config(path: Path) -> Config:
     """The bot's config (the same loader and layers as the bot), minus its secrets: never read or held."""
     return load(path, secrets=False)
+
+
+def export_config(main: Path, target: Path) -> int:
+    """``--export-config``: 0 written; 78 a bad config (no copy left); 1 not writable."""
+    try:
+        snapshot.export(main, target)
+    except ConfigError as exc:
+        logsetup.error_line(f"rosey-dashboard: {exc}")
+        return exitcodes.EX_CONFIG
+    except OSError as exc:
+        logsetup.error_line(f"rosey-dashboard: cannot write {target}: {exc.strerror or exc}")
+        return exitcodes.FAILURE
+    return exitcodes.OK
 
 
 def _is_loopback(host: str) -> bool:
@@ -60,7 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", type=Path, default=DEFAULT_PATH, help=f"config file (default {DEFAULT_PATH})")
     ap.add_argument("--host", help="listen address (default: [dashboard] host, 127.0.0.1)")
     ap.add_argument("--port", type=_port, help="listen port (default: [dashboard] port, 5000)")
+    ap.add_argument(
+        "--export-config",
+        type=Path,
+        metavar="TARGET",
+        help="write the [health] and [dashboard] settings of --config and the files beside it "
+        "(secrets dropped) to TARGET as TOML, then exit; the systemd unit runs this as root and "
+        "starts the dashboard with --config TARGET",
+    )
     args = ap.parse_args(argv)
+    if args.export_config:
+        if args.host or args.port is not None:
+            ap.error("--host and --port are for serving, not with --export-config")
+        return export_config(args.config, args.export_config)
     logsetup.setup(logging.INFO)
     from .app import create_app
 
