@@ -7,7 +7,9 @@ come from the Debian mirror, as on a server).
 No ignore options: whatever piuparts reports is fixed in the packaging (docs/PACKAGING.md).
 """
 
+import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -37,7 +39,13 @@ def previous_release_repo(flavour_debs, tmp_path_factory):
     root = tmp_path_factory.mktemp("piuparts-repo")
     built = flavour_debs["venv"][V1].parent
     monitoring = {v: releases.package_deb(built, "rosey-monitoring", v) for v in (V1, V2)}
-    tree = releases.publish([flavour_debs["venv"][V1], flavour_debs["native"][V1], monitoring[V1]], root)
+    # Copies, not the cache's files: aptly hard-links what it publishes, and piuparts, which fails when
+    # a process holds a file of its chroot open (its bind-mounted repository included), would count a
+    # parallel test's dpkg-deb reading the cached .deb through another link of the same inode.
+    copies = root / "previous"
+    copies.mkdir()
+    previous = [flavour_debs["venv"][V1], flavour_debs["native"][V1], monitoring[V1]]
+    tree = releases.publish([Path(shutil.copy(deb, copies)) for deb in previous], root)
     build_keyring(root, "--version", KEYRING_OLD)
     new = root / "new"
     build_keyring(root, "--version", KEYRING_NEW, "--no-publish", "--out", str(new))
