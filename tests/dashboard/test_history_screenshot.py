@@ -27,8 +27,9 @@ from rosey_bot.http.health import HealthServer
 from rosey_bot.http.health import create_app as create_health_app
 from rosey_bot.state import BotState
 from tests.dashboard import dash_helpers as h
-from tests.support.monitoring import Process, backfill, dump_yaml, tool
-from tests.support.net import free_port, get_json, post_json
+from tests.support.monitoring import backfill, dump_yaml
+from tests.support.monitoring import prometheus as prometheus_server
+from tests.support.net import get_json, post_json
 from tests.support.paths import ROOT
 from tests.support.waiting import wait_until
 
@@ -72,20 +73,11 @@ def _poisson(rnd: random.Random, mean: float) -> int:
     return k
 
 
-def backfilled_prometheus(workdir: Path, text: str) -> Process:
+def backfilled_prometheus(workdir: Path, text: str) -> contextlib.AbstractContextManager[SimpleNamespace]:
+    """A real Prometheus over the backfilled history; it scrapes nothing itself."""
     data = backfill(text, workdir / "history.om", workdir / "prometheus-data")
-    config = dump_yaml({"global": {"scrape_interval": f"{STEP}s"}}, workdir / "prometheus.yml")  # scrapes nothing
-    port = free_port()
-    argv = [
-        tool("prometheus"),
-        f"--config.file={config}",
-        f"--storage.tsdb.path={data}",
-        f"--web.listen-address=127.0.0.1:{port}",
-    ]
-    proc = Process(argv, workdir / "prometheus.log", "prometheus")
-    proc.url = f"http://127.0.0.1:{port}"
-    proc.wait_ready(f"{proc.url}/-/ready")
-    return proc
+    config = dump_yaml({"global": {"scrape_interval": f"{STEP}s"}}, workdir / "prometheus.yml")
+    return prometheus_server(config, data, workdir / "prometheus.log")
 
 
 @contextlib.contextmanager
@@ -127,8 +119,7 @@ def chart_values(page, name) -> list[float]:
 def test_screenshot_over_an_hour_of_history(tmp_path, tab, alertmanager, dpkg_log):
     end = int(time.time()) // STEP * STEP
     text, users_now = history(end)
-    prometheus = backfilled_prometheus(tmp_path, text)
-    try:
+    with backfilled_prometheus(tmp_path, text) as prometheus:
         # The rule waits 5 min above its threshold before firing.
         fire_alert(alertmanager.url, since=end - (STEPS - SPIKE.start) * STEP + 300 + 60)
         with bot_up_for(UPTIME, users_now) as bot:
@@ -148,6 +139,4 @@ def test_screenshot_over_an_hour_of_history(tmp_path, tab, alertmanager, dpkg_lo
                 expect(page.locator("body")).to_have_attribute("data-rendered", "true")
                 SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SCREENSHOT), full_page=True)
-    finally:
-        prometheus.stop()
     assert tab.errors == []
