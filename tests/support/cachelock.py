@@ -8,7 +8,7 @@ under this lock the first one builds and the others wait, then find it made.
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,3 +20,13 @@ def building(entry: Path) -> Iterator[None]:
     with open(entry.parent / f"{entry.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if the worker dies
         yield
+
+
+def made_once(entry: Path, is_made: Callable[[], bool], make: Callable[[], None]) -> None:
+    """``make()`` the cache entry unless ``is_made()``; under the lock, so that a worker that waited
+    for another's build finds it made instead of making it again."""
+    if is_made():
+        return
+    with building(entry):
+        if not is_made():
+            make()

@@ -37,11 +37,7 @@ def rootfs(extra_packages: tuple[str, ...] = ()) -> Path:
     recipe = {"suite": "bookworm", "variant": "minbase", "mirror": MIRROR, "include": packages, "format": 1}
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     target = ROOTFS_CACHE / key
-    if (target / ".complete").exists():
-        return target
-    with cachelock.building(target):
-        if not (target / ".complete").exists():  # another worker may have made it while we waited
-            _debootstrap(recipe, packages, key, target)
+    cachelock.made_once(target, (target / ".complete").exists, lambda: _debootstrap(recipe, packages, key, target))
     return target
 
 

@@ -44,11 +44,7 @@ def base_tarball() -> Path:
     recipe = {"suite": SUITE, "variant": "minbase", "mirror": MIRROR, "include": sorted(BASE_PACKAGES), "format": 1}
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     target = TARBALL_CACHE / f"{key}.tar.gz"
-    if target.exists():
-        return target
-    with cachelock.building(target):
-        if not target.exists():  # another worker may have made it while we waited
-            _mmdebstrap(key, target)
+    cachelock.made_once(target, target.exists, lambda: _mmdebstrap(key, target))
     return target
 
 

@@ -82,11 +82,9 @@ def build_releases(versions: list[str], patch=None, label: str = "") -> dict[str
     key = f"{tree_hash(files)}-{'-'.join(versions)}{'-' + label if label else ''}"
     out = DEB_CACHE / key
     debs = {v: out / f"rosey-bot_{v}_amd64.deb" for v in versions}
-    if all(d.exists() for d in debs.values()):
-        return debs
-    with cachelock.building(out):
-        if not all(d.exists() for d in debs.values()):  # another worker may have built them while we waited
-            _build_into(out, key, files, versions, patch)
+    cachelock.made_once(
+        out, lambda: all(d.exists() for d in debs.values()), lambda: _build_into(out, key, files, versions, patch)
+    )
     return debs
 
 
