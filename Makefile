@@ -47,7 +47,7 @@ venv: $(VENV)/.stamp
 ## (the container tests mostly wait on systemd and apt; a module that shares one setup stays on one worker)
 TEST_JOBS ?= 4
 test: test-deps venv
-	$(VENV)/bin/pytest -n $(TEST_JOBS) --dist loadgroup $(PYTEST_ARGS) tests
+	$(VENV)/bin/pytest -n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS) tests
 
 ## unit: everything that needs no container (no root, no systemd-nspawn), the lint checks included
 unit: venv lint

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, fo
 
 from playwright.sync_api import sync_playwright
 
-from rosey_bot.dashboard import create_app
+from rosey_bot.dashboard.app import create_app
 from tests.dashboard import dash_helpers as h
 
 

@@ -21,7 +21,6 @@ which the scripts treat as "ask nothing now" so an old bot never blocks them.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -118,6 +117,8 @@ def write_layer(path: Path, text: str) -> None:
 
 def probe(main: Path) -> str | None:
     """None when the configured server answers discovery for the channel, else one line saying what to check."""
+    import asyncio
+
     from .bot.discovery import DiscoveryError, discover
 
     cfg, merged = config.load_layered(main)

@@ -8,21 +8,22 @@ exitcodes.TABLE.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import pwd
-import signal
 import sys
+from typing import TYPE_CHECKING
 
 from . import config as config_mod
 from . import exitcodes, listen, logsetup
-from .bot import runner
-from .http.health import HealthServer, create_app
-from .state import BotState
-from .storage import StorageError
 from .storage import commands as storage_commands
-from .version import installed_version
+
+if TYPE_CHECKING:
+    from .http.health import HealthServer
+    from .state import BotState
+
+# The bot itself (asyncio, websockets, requests, flask) is imported by `run` only: check-config,
+# the storage commands and --version run in every package configure and must start quickly.
 
 log = logging.getLogger("rosey_bot")
 
@@ -105,6 +106,12 @@ def cmd_check_config(args) -> int:
 
 
 def cmd_run(args) -> int:
+    import asyncio
+
+    from .state import BotState
+    from .storage import StorageError
+    from .version import installed_version
+
     cfg = _load(args.config)
     if not cfg.configured:
         logsetup.error_line(
@@ -134,6 +141,8 @@ def cmd_run(args) -> int:
 
 
 def _health_server(cfg: config_mod.Config, state: BotState) -> HealthServer:
+    from .http.health import HealthServer, create_app
+
     host, port = cfg.health.host, cfg.health.port
     # One numeric address: a name like "localhost" may resolve to 127.0.0.1 and ::1.
     address = listen.numeric_host(host, port)
@@ -144,6 +153,11 @@ def _health_server(cfg: config_mod.Config, state: BotState) -> HealthServer:
 
 
 async def _main(cfg: config_mod.Config, state: BotState) -> None:
+    import asyncio
+    import signal
+
+    from .bot import runner
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

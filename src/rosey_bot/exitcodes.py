@@ -84,11 +84,23 @@ class CommandParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         program = self.prog.split()[0]
-        self.add_argument("--version", action="version", version=f"{program} {installed_version()}")
+        self.add_argument("--version", action=_VersionAction, program=program)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EX_USAGE, f"{self.prog}: error: {message}\n")
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version, looked up only when asked (not at every start-up)."""
+
+    def __init__(self, option_strings, dest, program: str, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="show the installed version and exit", **kwargs)
+        self.program = program
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        print(f"{self.program} {installed_version()}")
+        parser.exit(OK)
 
 
 def _label(code: int) -> str:

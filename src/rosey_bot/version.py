@@ -7,7 +7,6 @@ A development checkout falls back to the Python distribution's version.
 """
 
 import sys
-from importlib import metadata
 from pathlib import Path
 
 STAMP = Path(sys.prefix) / "rosey-bot.version"
@@ -22,6 +21,9 @@ def installed_version() -> str:
             return stamp.read_text(encoding="utf-8").strip()
         except OSError:
             pass
+    # Only a development checkout gets here: importlib.metadata costs every command start-up ~40 ms.
+    from importlib import metadata
+
     try:
         return metadata.version("rosey-bot")
     except metadata.PackageNotFoundError:

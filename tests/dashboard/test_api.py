@@ -6,7 +6,7 @@ import pytest
 
 from rosey_bot.config import ConfigError
 from rosey_bot.config import load as load_bot_config
-from rosey_bot.dashboard import create_app
+from rosey_bot.dashboard.app import create_app
 from rosey_bot.dashboard.cli import load_config
 from tests.dashboard import dash_helpers as h
 from tests.support.waiting import NOT_READY, wait_until

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from rosey_bot.dashboard import create_app
+from rosey_bot.dashboard.app import create_app
 from tests.dashboard import dash_helpers as h
 from tests.support.waiting import NOT_READY, wait_until
 

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import yaml
 from playwright.sync_api import expect
 
-from rosey_bot.dashboard import create_app
+from rosey_bot.dashboard.app import create_app
 from rosey_bot.http.health import HealthServer
 from rosey_bot.http.health import create_app as create_health_app
 from rosey_bot.state import BotState

@@ -37,3 +37,12 @@ def test_loadgroup_keeps_a_marked_module_on_one_worker(tmp_path):
     workers = record.read_text().split()
     assert len(workers) == 8, workers
     assert len(set(workers)) == 1, f"one xdist_group ran on several workers: {sorted(workers)}"
+
+
+def test_the_long_modules_started_first_exist():
+    """A renamed module would silently drop out of tests/conftest.py's START_FIRST and start last again."""
+    from tests.conftest import START_FIRST
+    from tests.support.paths import ROOT
+
+    missing = [module for module in START_FIRST if not (ROOT / module).is_file()]
+    assert missing == [], f"tests/conftest.py START_FIRST names modules that do not exist: {missing}"

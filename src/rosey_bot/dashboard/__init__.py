@@ -1,5 +1,5 @@
-"""rosey-dashboard (docs/DESIGN.md#dashboard): status, charts, alerts and deployments on one read-only page."""
+"""rosey-dashboard (docs/DESIGN.md#dashboard): status, charts, alerts and deployments on one read-only page.
 
-from .app import create_app
-
-__all__ = ["create_app"]
+The Flask app is ``rosey_bot.dashboard.app.create_app``; importing this package does not load Flask,
+so ``rosey-dashboard --export-config`` (run before every start) and ``--help`` start quickly.
+"""
