@@ -16,7 +16,7 @@ import pytest
 from tests.support.e2e_releases import V1, build_chain
 from tests.support.paths import ROOT
 
-# One worker runs the whole module under parallel runs: one package build serves the module.
+# One worker runs the whole module under parallel runs: one unpacked package serves the module.
 pytestmark = pytest.mark.xdist_group("sbom")
 
 SBOM = ROOT / "packaging/sbom.py"
