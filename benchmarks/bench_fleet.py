@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_publish import repack  # noqa: E402
-from tests.fleet.lab import ACCOUNT_PASSWORD, SUITE, V1, V2, Ansible, Lab  # noqa: E402  # noqa: E402
+from tests.fleet.lab import ACCOUNT_PASSWORD, SUITE, Ansible, Lab  # noqa: E402
 from tests.fleet.wiring import (  # noqa: E402
     BOT_PACKAGES,
     REPO_PACKAGES,
@@ -44,6 +44,7 @@ from tests.fleet.wiring import (  # noqa: E402
     write_inventory,
 )
 from tests.support import apt, container, releases  # noqa: E402
+from tests.support.e2e_releases import V1, V2, build_chain  # noqa: E402
 
 SIZES = (3, 6, 12)
 
@@ -131,7 +132,7 @@ def repository_at_100(work: Path, real_deb: Path) -> None:
 def main() -> None:
     if os.geteuid() != 0:
         sys.exit("bench_fleet: needs root (network namespaces, systemd-nspawn)")
-    debs = releases.build_releases([V1, V2])
+    debs = build_chain()  # the test suite's releases: cached when a test run built them
     with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
         repository_at_100(Path(tmp), debs[V2])
         deploy_scaling(Path(tmp), debs)

@@ -1,8 +1,8 @@
 """Time to publish a release into the signed aptly repository, and the published tree's size after three.
 
 Uses real rosey-bot-sized packages: the newest rosey-bot and rosey-monitoring .debs
-under build/cache/debs (built by the test suite), or builds one with
-tests.support.releases; each release is that payload repacked at its own version.
+under build/cache/debs (built by the test suite), or the test suite's release chain
+(tests/support/e2e_releases.py) built for it; each release is that payload repacked at its own version.
 """
 
 import os
@@ -22,9 +22,9 @@ VERSIONS = ("1.0.0", "1.1.0", "1.2.0")
 def real_debs() -> list[Path]:
     candidates = sorted((ROOT / "build/cache/debs").glob("*/rosey-bot_*_amd64.deb"), key=lambda p: p.stat().st_mtime)
     if not candidates:
-        from tests.support import releases
+        from tests.support.e2e_releases import V1, build_chain
 
-        candidates = [releases.build_releases(["1.0.0"])["1.0.0"]]
+        candidates = [build_chain()[V1]]
     bot = candidates[-1]
     monitoring = sorted(bot.parent.glob("rosey-monitoring_*_all.deb"))
     return [bot, *monitoring[:1]]

@@ -1,7 +1,7 @@
 """Fixtures of the documentation tests.
 
 The container tests reuse the end-to-end releases of tests/support/e2e_releases.py (built once, cached in
-build/cache/debs): V1 1.0.0, V2 1.1.0 (one more additive migration) and BROKEN 1.2.0.
+build/cache/debs); a new user's repository offers only the good ones (GOOD there).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from tests.support import releases
-from tests.support.e2e_releases import BROKEN
+from tests.support.e2e_releases import GOOD
 from tests.support.paths import ROOT
 
 
@@ -24,9 +24,10 @@ def root_only():
 
 @pytest.fixture(scope="session")
 def good_repository(release_debs, tmp_path_factory):
-    """A signed repository offering what a new user should get: the good releases only (no BROKEN)."""
+    """A signed repository offering what a new user should get: the good releases only (neither the
+    not-ready nor the broken one)."""
     built = sorted(next(iter(release_debs.values())).parent.glob("*.deb"))
-    good = [deb for deb in built if deb.name.split("_")[1] != BROKEN]
+    good = [deb for deb in built if deb.name.split("_")[1] in GOOD]
     root = tmp_path_factory.mktemp("good-repo")
     tree = releases.publish(good, root)
     # The docs set servers up on suite stable: every good release has been promoted there.

@@ -8,14 +8,12 @@ import sys
 import pytest
 
 from tests.support import container, releases
+from tests.support.e2e_releases import NOT_READY, V1, V2, build_chain
 from tests.support.paths import ROOT
 
 from .lab import (
     ACCOUNT_PASSWORD,
-    BROKEN,
     SUITE,
-    V1,
-    V2,
     Ansible,
     Lab,
 )
@@ -26,7 +24,6 @@ from .wiring import (
     Fleet,
     boot_ssh_hosts,
     bot_group_vars,
-    break_readiness,
     serve_repository,
     ssh_key,
     start_cytube,
@@ -39,8 +36,7 @@ from .wiring import (
 def fleet(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.fail("fleet tests need root (network namespaces, systemd-nspawn); run `make test` as root")
-    debs = releases.build_releases([V1, V2])
-    broken = releases.build_releases([BROKEN], patch=break_readiness, label="fleet-not-ready")[BROKEN]
+    debs = build_chain()
     bot_rootfs = container.rootfs(BOT_PACKAGES)
     repo_rootfs = container.rootfs(REPO_PACKAGES)
 
@@ -71,7 +67,7 @@ def fleet(tmp_path_factory):
             work / "inventory" / "hosts.yml", hosts, bot_group_vars(repo, keyring, SUITE, cytube_url, timings)
         )
         ansible = Ansible(lab, inventory, key, known_hosts, {"ROSEY_ACCOUNT_PASSWORD": ACCOUNT_PASSWORD})
-        fleet = Fleet(lab, repo_root, repo, hosts, ansible, timings, broken, cytube_lines)
+        fleet = Fleet(lab, repo_root, repo, hosts, ansible, timings, debs[NOT_READY], cytube_lines)
         yield fleet
         if fleet.measured:
             lines = ["fleet timings (seconds from install start to health gate passed, per host):"]

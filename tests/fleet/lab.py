@@ -30,8 +30,6 @@ SUBNET = "10.231.0"
 HUB_ADDR = f"{SUBNET}.1"
 VENV_BIN = ROOT / ".venv" / "bin"
 
-# What the fleet fixture (conftest.py) sets up, and the tests check against.
-V1, V2, BROKEN = "1.0.0", "1.0.1", "1.0.2"
 # The suite tests/support/releases.publish publishes into (the test servers' channel).
 SUITE = "testing"
 OPEN_PORT = 9100  # rosey_firewall_allowed_tcp_ports in the test inventory

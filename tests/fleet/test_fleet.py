@@ -18,10 +18,11 @@ import pytest
 
 from tests.support import apt, releases
 from tests.support.container import Container
+from tests.support.e2e_releases import NOT_READY, V1, V2
 from tests.support.paths import ROOT
 from tests.support.waiting import wait_until
 
-from .lab import ACCOUNT_PASSWORD, BROKEN, CHANNEL_PASSWORD, OPEN_PORT, SUITE, V1, V2, read_timings
+from .lab import ACCOUNT_PASSWORD, CHANNEL_PASSWORD, OPEN_PORT, SUITE, read_timings
 
 # One worker runs the whole module under parallel runs: one lab of booted hosts serves every test, in order.
 pytestmark = pytest.mark.xdist_group("fleet")
@@ -372,29 +373,29 @@ def test_broken_release_stops_at_the_first_host(fleet):
     untouched = {h.name: invocation(h.container) for h in others}
 
     proc, timed = run_timed(
-        fleet, f"deploy {BROKEN} (broken)", "deploy.yml", "-e", f"rosey_version={BROKEN}", check=False
+        fleet, f"deploy {NOT_READY} (broken)", "deploy.yml", "-e", f"rosey_version={NOT_READY}", check=False
     )
     assert proc.returncode != 0, "a failed health gate must fail the run"
-    assert f"rosey-bot {BROKEN} failed its health gate on {first.name}" in proc.stdout
+    assert f"rosey-bot {NOT_READY} failed its health gate on {first.name}" in proc.stdout
     assert "not ready" in proc.stdout, "the health check's reason is shown"
     # The first host really ran the broken release, and is back on V2, ready.
-    assert f"rosey-bot:amd64 {V2} {BROKEN}" in first.container.run("grep ' upgrade ' /var/log/dpkg.log").stdout
+    assert f"rosey-bot:amd64 {V2} {NOT_READY}" in first.container.run("grep ' upgrade ' /var/log/dpkg.log").stdout
     assert_ready_on(fleet, V2, [first])
     assert [(t["host"], t["event"], t["version"]) for t in timed] == [(first.name, "rolled-back", V2)]
     # No other host was touched: same bot process, no trace of the broken version.
     for h in others:
         assert invocation(h.container) == untouched[h.name], f"{h.name}'s bot was restarted"
-        assert BROKEN not in h.container.run("cat /var/log/dpkg.log").stdout, f"{h.name} saw {BROKEN}"
+        assert NOT_READY not in h.container.run("cat /var/log/dpkg.log").stdout, f"{h.name} saw {NOT_READY}"
     assert_ready_on(fleet, V2, others)
-    # The repository offers the newer BROKEN; the pin keeps every host where the deploy left it.
+    # The repository offers the newer NOT_READY; the pin keeps every host where the deploy left it.
     for h in fleet.hosts:
-        assert BROKEN in h.container.run("apt-cache policy rosey-bot").stdout
+        assert NOT_READY in h.container.run("apt-cache policy rosey-bot").stdout
         upgrade = h.container.run("apt-get -s -o Debug::NoLocking=1 upgrade").stdout
         assert "Inst rosey-bot" not in upgrade, f"{h.name}: apt-get upgrade would move rosey-bot:\n{upgrade}"
-    # And it is the pin that does it: without it, apt would take BROKEN.
+    # And it is the pin that does it: without it, apt would take NOT_READY.
     first.container.run("mv /etc/apt/preferences.d/rosey-bot /root/rosey-bot.pin")
     try:
-        assert f"Inst rosey-bot [{V2}] ({BROKEN}" in first.container.run("apt-get -s upgrade").stdout
+        assert f"Inst rosey-bot [{V2}] ({NOT_READY}" in first.container.run("apt-get -s upgrade").stdout
     finally:
         first.container.run("mv /root/rosey-bot.pin /etc/apt/preferences.d/rosey-bot")
     rows = recap(proc.stdout)

@@ -25,15 +25,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import container, releases
+from tests.support import container
+from tests.support.e2e_releases import NOT_READY, V1, V2, build_chain
 from tests.support.paths import ROOT
 
-from .lab import ACCOUNT_PASSWORD, BROKEN, V1, V2, VENV_BIN, Ansible, Host, Lab
+from .lab import ACCOUNT_PASSWORD, VENV_BIN, Ansible, Host, Lab
 from .wiring import (
     BOT_PACKAGES,
     boot_ssh_hosts,
     bot_group_vars,
-    break_readiness,
     serve_repository,
     ssh_key,
     start_cytube,
@@ -75,9 +75,7 @@ class Pipeline:
 def pipeline(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.fail("the pipeline test needs root (network namespaces, systemd-nspawn); run `make test` as root")
-    # The same builds (and cache entries) as the fleet test's.
-    debs = releases.build_releases([V1, V2])
-    debs[BROKEN] = releases.build_releases([BROKEN], patch=break_readiness, label="fleet-not-ready")[BROKEN]
+    debs = build_chain()
     bot_rootfs = container.rootfs(BOT_PACKAGES)
     repo_rootfs = container.rootfs(REPO_PACKAGES)
 
@@ -214,14 +212,14 @@ def test_tag_to_production_then_a_broken_release_then_a_rollback(pipeline):
 
     # A broken release: the first test server runs it, fails its gate, is put back; nothing goes further.
     untouched = {h.name: h.container.run("cat /var/log/dpkg.log").stdout for h in p.test[1:] + p.production}
-    reached, _ = release(p, BROKEN, provision=False)
+    reached, _ = release(p, NOT_READY, provision=False)
     assert reached == "test", "the broken release passed its test deploy"
-    assert f"rosey-bot:amd64 {V2} {BROKEN}" in p.test[0].container.run("grep ' upgrade ' /var/log/dpkg.log").stdout
+    assert f"rosey-bot:amd64 {V2} {NOT_READY}" in p.test[0].container.run("grep ' upgrade ' /var/log/dpkg.log").stdout
     for h in p.test[1:] + p.production:
         assert h.container.run("cat /var/log/dpkg.log").stdout == untouched[h.name], f"{h.name} was touched"
     for h in p.test:
         assert installed(h) == V2
-    assert BROKEN in offered(p.test[0])
+    assert NOT_READY in offered(p.test[0])
     for h in p.production:
         assert set(offered(h)) == {V1, V2}, f"{h.name}: stable must offer only the promoted versions"
 
@@ -235,7 +233,7 @@ def test_tag_to_production_then_a_broken_release_then_a_rollback(pipeline):
         table = re.findall(r"^\s+(?:\*\*\* )?(\d\S*) \d+$", policy, re.M)  # the version table's versions
         assert table == [V1], f"{h.name} is offered more than the rolled-back version:\n{policy}"
         assert offered(h) == [V1]
-    assert set(offered(p.test[0])) == {V1, V2, BROKEN}
+    assert set(offered(p.test[0])) == {V1, V2, NOT_READY}
     rows = audit(p, "production", V1)
     assert [r[0] for r in rows] == [h.name for h in p.production]
 
@@ -250,7 +248,7 @@ def test_tag_to_production_then_a_broken_release_then_a_rollback(pipeline):
     t1 = p.test[0].container
     t1.run("mv /etc/apt/preferences.d/rosey-bot /root/rosey-bot.pin")
     try:
-        assert f"Inst rosey-bot [{V2}] ({BROKEN}" in t1.run("apt-get -s upgrade").stdout
+        assert f"Inst rosey-bot [{V2}] ({NOT_READY}" in t1.run("apt-get -s upgrade").stdout
         uu = t1.run("unattended-upgrade --dry-run --debug 2>&1").stdout
         assert re.search(r"Packages that will be upgraded:.*rosey-bot", uu), uu[-2000:]
     finally:

@@ -30,14 +30,6 @@ REPO_PACKAGES = ("nginx",)
 CHANNEL = "fleet"
 
 
-def break_readiness(tree: Path, version: str) -> None:
-    """A release that installs and answers /api/health, but whose bot can never join CyTube."""
-    path = tree / "src/rosey_bot/protocol/discovery.py"
-    text = path.read_text()
-    assert "/socketconfig/" in text, "the discovery path moved; update the fleet test's broken release"
-    path.write_text(text.replace("/socketconfig/", "/socketconfig-not-here/"))
-
-
 @dataclass
 class Fleet:
     lab: Lab

@@ -1,19 +1,21 @@
 """The build itself: offline from the wheelhouse, byte-identical twice, lintian-clean, both flavours.
 
-One commit of this working tree (a throwaway clone) is built twice: once
-normally, once in a network namespace with no network at all, which proves
-the build needs nothing but the wheelhouse. Both must give identical bytes.
+The suite's release chain (tests/support/e2e_releases.py) is built once, cached; here its V1 commit
+is built again, from a fresh clone, in a network namespace with no network at all (which proves the
+build needs nothing but the wheelhouse). Both builds of the one commit must give identical bytes.
 """
 
 import hashlib
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.support import releases
+from tests.support.e2e_releases import V1, build_chain
 
-# One worker runs the whole module under parallel runs: its two package builds are made once, for the module.
+# One worker runs the whole module under parallel runs: its package build is made once, for the module.
 pytestmark = pytest.mark.xdist_group("build")
 
 
@@ -21,22 +23,36 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def debs_of(built: Path, version: str) -> list[Path]:
+    return sorted(built.glob(f"*_{version}_*.deb"))
+
+
 @pytest.fixture(scope="module")
 def two_builds(tmp_path_factory):
+    """(the chain's cached .debs of V1, the same commit's .debs built again offline)."""
+    built = build_chain()[V1].parent
     tmp = tmp_path_factory.mktemp("repro")
-    clone = releases.clone_working_tree(tmp)
-    releases.commit(clone, "repro")
-    first = releases.build(clone, tmp / "a")
-    assert first.returncode == 0, first.stderr[-3000:]
-    # The second build runs with no network at all (a fresh, empty network namespace).
-    second = releases.build(clone, tmp / "b", wrap=("unshare", "--net"))
-    assert second.returncode == 0, "offline build failed:\n" + second.stderr[-3000:]
-    return sorted((tmp / "a").glob("*.deb")), sorted((tmp / "b").glob("*.deb"))
+    clone = releases.clone_release(built, V1, tmp)
+    again = releases.build(clone, tmp / "again", wrap=("unshare", "--net"))
+    assert again.returncode == 0, "offline build failed:\n" + again.stderr[-3000:]
+    return debs_of(built, V1), sorted((tmp / "again").glob("*.deb"))
+
+
+def test_release_commits_depend_on_the_tree_alone(tmp_path):
+    """Two clones of one tree, committed a second apart, are the same commit: the builds' time
+    (SOURCE_DATE_EPOCH, the changelog's date and hash) comes from the tree, not the clock."""
+    heads = []
+    for name in ("a", "b"):
+        clone = releases.clone_working_tree(tmp_path / name)
+        releases.commit(clone, f"release {V1}")
+        heads.append(subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True).stdout)
+        time.sleep(1.1)  # a commit's date has one-second resolution
+    assert heads[0] == heads[1] and heads[0].strip(), heads
 
 
 def test_two_builds_are_byte_identical(two_builds, record_property):
     a, b = two_builds
-    assert [p.name for p in a] == [p.name for p in b]
+    assert [p.name for p in a] == [p.name for p in b], "the rebuild is not of the same version"
     assert sorted(p.name.split("_")[0] for p in a) == ["rosey-bot", "rosey-bot-native", "rosey-monitoring"]
     for x, y in zip(a, b, strict=True):
         record_property(f"{x.name}_bytes", x.stat().st_size)

@@ -13,16 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import releases
+from tests.support.e2e_releases import V1, build_chain
 from tests.support.paths import ROOT
 
-# One worker runs the whole module under parallel runs: one package build serves the module.
+# One worker runs the whole module under parallel runs: one unpacked package serves the module.
 pytestmark = pytest.mark.xdist_group("sbom")
 
 SBOM = ROOT / "packaging/sbom.py"
 BOM_PATH = "usr/share/doc/rosey-bot/rosey-bot.cdx.json.gz"
-# The fleet tests build the same two releases: one cached build serves both.
-RELEASES = ["1.0.0", "1.0.1"]
 
 
 def normalise(name: str) -> str:
@@ -44,7 +42,7 @@ def sbom(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def package(tmp_path_factory):
     """The built rosey-bot .deb, unpacked: (deb, root directory, its venv's site-packages)."""
-    deb = releases.build_releases(RELEASES)[RELEASES[0]]
+    deb = build_chain()[V1]  # the suite's release chain: one cached build serves every test
     root = tmp_path_factory.mktemp("sbom-deb")
     subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
     (site,) = root.glob("opt/venvs/rosey-bot/lib/python3.*/site-packages")

@@ -3,18 +3,27 @@
 Registered for the whole suite by tests/conftest.py (pytest_plugins); test modules import the version
 names from here.
 
-Releases (built once per working-tree content, cached in build/cache/debs):
+One chain of releases serves the whole suite (the e2e, fleet, pipeline, docs and packaging tests and
+the benchmarks): one build of it per working-tree content, cached in build/cache/debs. Each release is
+the one before it plus one patch:
   1.0.0  this tree as it is (schema N)
   1.1.0  plus a test-only additive migration N+1 (the rollback rule, docs/DESIGN.md#migration-rule)
   1.1.1  plus a changed rosey-bot.service (one more Environment= variable)
-  1.2.0  a deliberately broken release: the bot exits at start-up, so its health check fails
+  1.2.0  not ready: installs and answers /api/health, but its bot never joins CyTube (the fleet's
+         readiness gate fails where the package's health check passes)
+  1.3.0  broken: the bot exits at start-up, so its health check fails
 """
+
+from pathlib import Path
 
 import pytest
 
 from . import container, releases
 
-V1, V2, UNITS, BROKEN = "1.0.0", "1.1.0", "1.1.1", "1.2.0"
+V1, V2, UNITS, NOT_READY, BROKEN = "1.0.0", "1.1.0", "1.1.1", "1.2.0", "1.3.0"
+CHAIN = (V1, V2, UNITS, NOT_READY, BROKEN)
+# What a repository for a new user offers: the releases that work; the newest of them is UNITS.
+GOOD = (V1, V2, UNITS)
 
 MIGRATION_ANCHOR = "\n]\n\nSCHEMA_VERSION = len(MIGRATIONS)"
 MIGRATION_N1 = """
@@ -44,11 +53,26 @@ def _patch(tree, version):
         text = unit.read_text()
         assert UNIT_ANCHOR in text, "rosey-bot.service changed shape: update the e2e unit patch"
         unit.write_text(text.replace(UNIT_ANCHOR, f"Environment=PYTHONUNBUFFERED=1 {UNIT_CHANGE}\n"))
+    elif version == NOT_READY:
+        break_readiness(tree)
     elif version == BROKEN:
         cli = tree / "src/rosey_bot/cli.py"
         text = cli.read_text()
         assert BREAK_ANCHOR in text, "cli.py changed shape: update the e2e breaking patch"
         cli.write_text(text.replace(BREAK_ANCHOR, BREAK_ANCHOR + '    raise SystemExit("deliberately broken")\n'))
+
+
+def break_readiness(tree: Path) -> None:
+    """A release that installs and answers /api/health, but whose bot can never join CyTube."""
+    path = tree / "src/rosey_bot/protocol/discovery.py"
+    text = path.read_text()
+    assert "/socketconfig/" in text, "the discovery path moved; update the not-ready release's patch"
+    path.write_text(text.replace("/socketconfig/", "/socketconfig-not-here/"))
+
+
+def build_chain() -> dict[str, Path]:
+    """version -> .deb of rosey-bot for every release of CHAIN (built once, then from the cache)."""
+    return releases.build_releases(list(CHAIN), patch=_patch, label="e2e")
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +82,8 @@ def base_rootfs():
 
 @pytest.fixture(scope="session")
 def release_debs():
-    """version -> .deb path of rosey-bot for V1, V2, UNITS and BROKEN (patches accumulate in that order)."""
-    return releases.build_releases([V1, V2, UNITS, BROKEN], patch=_patch, label="e2e")
+    """version -> .deb path of rosey-bot for every release of CHAIN (patches accumulate in that order)."""
+    return build_chain()
 
 
 @pytest.fixture(scope="session")

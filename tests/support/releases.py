@@ -23,8 +23,18 @@ DEB_CACHE = CACHE / "debs"
 BUILD_ENV = {**os.environ, "ROSEY_WHEELHOUSE": str(ROOT / "build" / "wheelhouse")}
 
 
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+# Every release commit of a throwaway clone carries this date (author and committer): the commit, and
+# with it SOURCE_DATE_EPOCH, the generated changelog and the .debs, depend on the tree alone, not on
+# when or where it was built.
+COMMIT_DATE = "2024-01-01T00:00:00+00:00"
+# Every cached set of builds keeps the clone it was built from, all tags, as a git bundle: a rebuild
+# of one of its releases starts from the very same commit (tests/packaging/test_build.py).
+SOURCE_BUNDLE = "source.bundle"
+
+
+def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env)
+    return proc.stdout
 
 
 def working_tree_files() -> list[str]:
@@ -60,8 +70,11 @@ def clone_working_tree(dest: Path, files: list[str] | None = None) -> Path:
 
 def commit(clone: Path, message: str) -> None:
     _git(clone, "add", "-A")
+    dated = {**os.environ, "GIT_AUTHOR_DATE": COMMIT_DATE, "GIT_COMMITTER_DATE": COMMIT_DATE}
     _git(
-        clone, "-c", "user.name=tests", "-c", "user.email=tests@invalid", "commit", "-q", "--allow-empty", "-m", message
+        clone,
+        *("-c", "user.name=tests", "-c", "user.email=tests@invalid", "commit", "-q", "--allow-empty", "-m", message),
+        env=dated,
     )
 
 
@@ -76,14 +89,15 @@ def build_releases(versions: list[str], patch=None, label: str = "") -> dict[str
 
     ``patch(tree: Path, version: str)`` may alter the clone before a version is
     committed (for deliberately broken releases); ``label`` names that variant
-    in the cache key.
+    in the cache key. The clone is kept beside the .debs (SOURCE_BUNDLE, see ``clone_release``).
     """
     files = working_tree_files()
     key = f"{tree_hash(files)}-{'-'.join(versions)}{'-' + label if label else ''}"
     out = DEB_CACHE / key
     debs = {v: out / f"rosey-bot_{v}_amd64.deb" for v in versions}
+    made = [*debs.values(), out / SOURCE_BUNDLE]
     cachelock.made_once(
-        out, lambda: all(d.exists() for d in debs.values()), lambda: _build_into(out, key, files, versions, patch)
+        out, lambda: all(p.exists() for p in made), lambda: _build_into(out, key, files, versions, patch)
     )
     return debs
 
@@ -103,7 +117,16 @@ def _build_into(out: Path, key: str, files: list[str], versions: list[str], patc
             proc = build(clone, tmp_out)
             if proc.returncode != 0:
                 raise RuntimeError(f"building {v} failed:\n{proc.stderr[-4000:]}")
+        _git(clone, "bundle", "create", "-q", str(tmp_out / SOURCE_BUNDLE), "--all")
     tmp_out.rename(out)
+
+
+def clone_release(built: Path, version: str, dest: Path) -> Path:
+    """A fresh clone, in ``dest/rosey-bot``, of the commit tagged ``version`` among the releases built
+    into ``built`` (a directory build_releases returned .debs from)."""
+    clone = dest / "rosey-bot"
+    _git(dest, "clone", "-q", "--branch", f"v{version}", str(built / SOURCE_BUNDLE), str(clone))
+    return clone
 
 
 def package_deb(out: Path, package: str, version: str) -> Path:
