@@ -1,4 +1,4 @@
-"""The fleet: a repository host, three bot hosts with sshd, a fake CyTube server, all in network namespaces."""
+"""The fleet: a repository host, two bot hosts with sshd, a fake CyTube server, all in network namespaces."""
 
 from __future__ import annotations
 

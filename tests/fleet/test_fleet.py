@@ -261,24 +261,26 @@ def test_audit_prints_the_table(fleet, tmp_path):
     assert table.read_text().splitlines()[0] in proc.stdout, "the table is printed, not only written"
 
     # A host whose bot is down shows as such, and the verification fails on it.
-    h3 = fleet.hosts[2]
-    h3.container.run("systemctl stop rosey-bot.service")
+    last = fleet.hosts[-1]
+    last.container.run("systemctl stop rosey-bot.service")
     try:
         proc, rows = audit(check=False)
         assert proc.returncode != 0, "verification must fail while a host's bot is down"
-        assert rows[3] == [h3.name, V2, V2, "-", "DOWN"]
+        assert rows[-1] == [last.name, V2, V2, "-", "DOWN"]
+        assert rows[1:-1] == [[h.name, V2, V2, V2, "healthy"] for h in fleet.hosts[:-1]]
     finally:
-        h3.container.run("systemctl start rosey-bot.service && rosey-healthcheck --ready --wait 20 -q")
+        last.container.run("systemctl start rosey-bot.service && rosey-healthcheck --ready --wait 20 -q")
 
     # A host without its pin is one `apt-get upgrade` away from another version: not healthy.
-    h2 = fleet.hosts[1]
-    h2.container.run("mv /etc/apt/preferences.d/rosey-bot /root/rosey-bot.pin")
+    first = fleet.hosts[0]
+    first.container.run("mv /etc/apt/preferences.d/rosey-bot /root/rosey-bot.pin")
     try:
         proc, rows = audit(check=False)
         assert proc.returncode != 0, "verification must fail while a host is not pinned"
-        assert rows[2] == [h2.name, V2, "-", V2, "UNPINNED"]
+        assert rows[1] == [first.name, V2, "-", V2, "UNPINNED"]
+        assert rows[2:] == [[h.name, V2, V2, V2, "healthy"] for h in fleet.hosts[1:]]
     finally:
-        h2.container.run("mv /root/rosey-bot.pin /etc/apt/preferences.d/rosey-bot")
+        first.container.run("mv /root/rosey-bot.pin /etc/apt/preferences.d/rosey-bot")
 
 
 def dependency_rows(proc, asked: str) -> list[list[str]]:
@@ -297,15 +299,15 @@ def test_audit_lists_the_hosts_running_a_dependency(fleet):
     assert dependency_rows(proc, asked) == [[h.name, werkzeug, werkzeug, "yes"] for h in fleet.hosts]
 
     # Another version: no host matches. A host whose bot is down: what it ships, and "?" for what runs.
-    h3 = fleet.hosts[2]
-    h3.container.run("systemctl stop rosey-bot.service")
+    last = fleet.hosts[-1]
+    last.container.run("systemctl stop rosey-bot.service")
     try:
         asked = "werkzeug==0.0.1"
         proc = fleet.ansible.playbook("audit.yml", "-e", f"rosey_audit_dependency={asked}")
-        expected = [[h.name, werkzeug, werkzeug, "no"] for h in fleet.hosts[:2]] + [[h3.name, "?", werkzeug, "?"]]
+        expected = [[h.name, werkzeug, werkzeug, "no"] for h in fleet.hosts[:-1]] + [[last.name, "?", werkzeug, "?"]]
         assert dependency_rows(proc, asked) == expected
     finally:
-        h3.container.run("systemctl start rosey-bot.service && rosey-healthcheck --ready --wait 20 -q")
+        last.container.run("systemctl start rosey-bot.service && rosey-healthcheck --ready --wait 20 -q")
 
 
 def test_dry_run_of_provision_on_a_running_fleet(fleet):
@@ -413,13 +415,13 @@ def test_rollback_to_a_named_version_then_to_the_previous(fleet):
 
 
 def test_guest_bot_chosen_on_purpose(fleet):
-    h3 = fleet.hosts[2]
-    c = h3.container
+    guest = fleet.hosts[-1]
+    c = guest.container
     before = invocation(c)
     fleet.ansible.playbook(
         "provision.yml",
         "--limit",
-        h3.name,
+        guest.name,
         "-e",
         "rosey_guest=true",
         "-e",
@@ -431,4 +433,4 @@ def test_guest_bot_chosen_on_purpose(fleet):
     assert 'name = "fleet-guest"' in config and 'password_file = ""' in config
     assert invocation(c) != before, "the bot was restarted with its new config"
     wait_until(lambda: "login fleet-guest guest\n" in fleet.cytube_lines, 20, "the guest login")
-    assert_ready_on(fleet, V2, [h3])
+    assert_ready_on(fleet, V2, [guest])
