@@ -38,19 +38,26 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 repo_init
+# pkg, ver and arch of .deb $1: one dpkg-deb call (a publish reads each file's fields once, not six times).
+read_fields() {
+    fields=$(dpkg-deb -f "$1" Package Version Architecture)
+    pkg=$(printf '%s\n' "$fields" | sed -n 's/^Package: //p')
+    ver=$(printf '%s\n' "$fields" | sed -n 's/^Version: //p')
+    arch=$(printf '%s\n' "$fields" | sed -n 's/^Architecture: //p')
+    one="Name (= $pkg), \$Version (= $ver), \$Architecture (= $arch)"
+}
 # Check every file before adding any, so a refused release adds nothing.
 release=""
+present=""  # "pkg ver arch" of each file testing already holds (same content), one per line
 for deb in "$@"; do
-    pkg=$(dpkg-deb -f "$deb" Package)
-    ver=$(dpkg-deb -f "$deb" Version)
-    arch=$(dpkg-deb -f "$deb" Architecture)
+    read_fields "$deb"
     # The snapshot is named after the release: rosey-bot's version if it is
     # among the files, else the first package's name and version.
     if [ "$pkg" = rosey-bot ] || [ -z "$release" ]; then release="$pkg-$ver"; fi
     if is_withdrawn "$ver" && [ "$pkg" != "$KEYRING_PACKAGE" ]; then
         die "REFUSED: $pkg $ver was withdrawn; release a new version instead"
     fi
-    have=$(aptly_ repo search "$REPO" "Name (= $pkg), \$Version (= $ver), \$Architecture (= $arch)" 2>/dev/null || true)
+    have=$(aptly_ repo search "$REPO" "$one" 2>/dev/null || true)
     if [ -n "$have" ]; then
         stored=$(aptly_ package show -with-files=false "$have" | sed -n 's/^SHA256: //p')
         new=$(sha256sum "$deb" | cut -d' ' -f1)
@@ -59,19 +66,22 @@ for deb in "$@"; do
             echo "publish: (stored sha256 $stored, new $new); release a new version instead" >&2
             exit 1
         fi
+        present="$present$pkg $ver $arch
+"
     fi
 done
 for deb in "$@"; do
-    pkg=$(dpkg-deb -f "$deb" Package)
-    ver=$(dpkg-deb -f "$deb" Version)
-    arch=$(dpkg-deb -f "$deb" Architecture)
-    one="Name (= $pkg), \$Version (= $ver), \$Architecture (= $arch)"
-    if [ -n "$(aptly_ repo search "$REPO" "$one" 2>/dev/null || true)" ]; then
-        echo "publish: $pkg $ver ($arch) already in the repository, unchanged"
-    else
+    read_fields "$deb"
+    case "$present" in
+    *"$pkg $ver $arch
+"*)
+        echo "publish: $pkg $ver ($arch) already in the repository, unchanged" ;;
+    *)
         aptly_ repo add "$REPO" "$deb" >/dev/null
         echo "publish: added $pkg $ver ($arch) to testing"
-    fi
+        present="$present$pkg $ver $arch
+" ;;
+    esac
     if [ "$pkg" = "$KEYRING_PACKAGE" ] && [ -z "$(aptly_ repo search "$STABLE_REPO" "$one" 2>/dev/null || true)" ]; then
         # The same package (aptly copies the reference, not the file).
         aptly_ repo copy "$REPO" "$STABLE_REPO" "$one" >/dev/null
