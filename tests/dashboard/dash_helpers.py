@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from types import SimpleNamespace
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from rosey_bot.config import parse
@@ -149,8 +150,13 @@ def serve(app):
     finally:
         # Worker threads first: a request finishing after close() would write to a closed trigger.
         server.task_dispatcher.shutdown()
-        server.close()
+        channels = dict(server._map)
+        # Then end the loop from inside its own thread (an empty map ends it): sockets closed under its
+        # select() from this thread made it fail with EBADF. Only then close them all.
+        server.trigger.pull_trigger(server._map.clear)
         thread.join(timeout=5)
+        assert not thread.is_alive(), "the dashboard's waitress loop did not stop"
+        wasyncore.close_all(channels)
 
 
 def wait_for_series(prometheus_url: str, timeout: float = 60) -> None:
