@@ -38,7 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 repo_init
-# pkg, ver and arch of .deb $1: one dpkg-deb call (a publish reads each file's fields once, not six times).
+# pkg, ver and arch of .deb $1 in one dpkg-deb call (each pass reads a file's fields once: two calls, not six).
 read_fields() {
     fields=$(dpkg-deb -f "$1" Package Version Architecture)
     pkg=$(printf '%s\n' "$fields" | sed -n 's/^Package: //p')
