@@ -4,10 +4,12 @@ The debconf config script and postinst are shell; the rules they need live
 here, in the bot's own code, so each rule has one owner (docs/DESIGN.md,
 First run with debconf):
 
-  ping                   exit 0: this module is here to answer (an older bot has none)
+  owners [--config P]    one "KEY PATH" line for each asked KEY an operator's file sets (debconf's
+                         answer for it would be overridden); exit 0. The config script's first call:
+                         it also tells that this module is here to answer (an older bot has none)
   check KEY              the answer on stdin is valid for KEY (exit 0), or is not (exit 3, the reason on stdout)
-  owner KEY [--config P] exit 0 and the file's path on stdout when an operator's file sets KEY
-                         (debconf's answer for it would be overridden), else exit 1
+  ping, owner KEY        what older config scripts ask instead of owners (a downgrade's preconfigure
+                         runs the older script against this bot): exit 0; the one path or exit 1
   current KEY [--config P] the value debconf's layer now holds for KEY (empty if none)
   write PATH             write debconf's own layer from ROSEY_URL, ROSEY_CHANNEL, ROSEY_ACCOUNT,
                          ROSEY_PASSWORD_FILE (environment); remove it when nothing is set
@@ -43,18 +45,27 @@ def check(key: str, value: str) -> str | None:
     return rule(value) if rule else None
 
 
-def owner(key: str, main: Path) -> Path | None:
-    """The operator's file that sets ``key``, if any (their files win over debconf's layer)."""
-    section, _, name = key.partition(".")
-    found = None
+def owners(main: Path, keys: tuple[str, ...] = ASKED) -> dict[str, Path]:
+    """The operator's file that sets each of ``keys`` (their files win over debconf's layer; of
+    several, the last read wins, as in the config). Each file is read once for all keys."""
+    tables = []
     for path in [main, *layers.dropin_paths(main)]:
         try:
-            table = config.read_toml(path)
+            tables.append((path, config.read_toml(path)))
         except config.ConfigError:
             continue  # a broken file is reported by check-config, not here
-        if isinstance(table.get(section), dict) and name in table[section]:
-            found = path
+    found = {}
+    for key in keys:
+        section, _, name = key.partition(".")
+        for path, table in tables:
+            if isinstance(table.get(section), dict) and name in table[section]:
+                found[key] = path
     return found
+
+
+def owner(key: str, main: Path) -> Path | None:
+    """The operator's file that sets ``key``, if any."""
+    return owners(main, (key,)).get(key)
 
 
 def current(key: str, main: Path) -> str:
@@ -146,9 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("ping")
     p_check = sub.add_parser("check")
     p_check.add_argument("key", choices=ASKED[:3])
-    for name in ("owner", "current", "probe"):
+    for name in ("owners", "owner", "current", "probe"):
         p = sub.add_parser(name)
-        if name != "probe":
+        if name in ("owner", "current"):
             p.add_argument("key", choices=ASKED)
         p.add_argument("--config", type=Path, default=config.DEFAULT_PATH)
     p_write = sub.add_parser("write")
@@ -162,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(config.one_line(problem))
             return REFUSED
+        return 0
+    if args.command == "owners":
+        for key, path in owners(args.config).items():
+            print(key, path)
         return 0
     if args.command == "owner":
         found = owner(args.key, args.config)

@@ -141,6 +141,22 @@ def test_owner_is_the_operators_file_never_debconfs(etc):
     assert answers.owner("server.url", etc / "config.toml") == etc / "conf.d/10.toml"
 
 
+def test_owners_lists_every_asked_key_an_operator_sets_one_line_each(etc, capsys):
+    """The debconf config script reads these lines once instead of asking once per key."""
+    (etc / "debconf.toml").write_text(DEBCONF)
+    (etc / "conf.d").mkdir()
+    (etc / "conf.d/10 mine.toml").write_text('[server]\nurl = "http://mine.example"\n[account]\npassword_file = "/p"\n')
+    assert answers.main(["owners", "--config", str(etc / "config.toml")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"server.url {etc / 'conf.d/10 mine.toml'}",
+        f"server.channel {etc / 'config.toml'}",
+        f"account.password_file {etc / 'conf.d/10 mine.toml'}",
+    ]
+    for key in answers.ASKED:
+        assert answers.owner(key, etc / "config.toml") == answers.owners(etc / "config.toml").get(key)
+
+
 def test_layer_text_round_trips_and_is_empty_without_answers(tmp_path):
     assert answers.layer_text("", "", "", "") == ""
     assert answers.layer_text("http://a.example", "", "", "") == "", "a url without a channel is no server"

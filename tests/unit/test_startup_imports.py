@@ -1,7 +1,7 @@
 """The commands the package scripts run on every configure start without the bot's heavy libraries.
 
 postinst runs ``rosey-bot check-config``, the debconf config script runs ``python -m
-rosey_bot.answers`` once per question, and rosey-dashboard.service runs ``--export-config`` before
+rosey_bot.answers`` once and then once per answer, and rosey-dashboard.service runs ``--export-config`` before
 every start. None of them needs asyncio, websockets, requests or Flask; importing those cost each
 command about half a second of CPU (measured with ``-X importtime``), paid many times per install.
 Each case runs in a fresh interpreter and lists which of those modules it loaded.
@@ -36,7 +36,7 @@ CASES = {
         "import io; sys.stdin = io.StringIO('lobby'); from rosey_bot import answers; "
         "rc = answers.main(['check', 'server.channel'])"
     ),
-    "answers owner": "from rosey_bot import answers; rc = answers.main(['owner', 'server.channel', '--config', cfg])",
+    "answers owners": "from rosey_bot import answers; rc = answers.main(['owners', '--config', cfg])",
     "rosey-dashboard --export-config": (
         "from rosey_bot.dashboard import cli; rc = cli.main(['--config', cfg, '--export-config', out])"
     ),
