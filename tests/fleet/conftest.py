@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
 
-from tests.support import container, releases
-from tests.support.e2e_releases import NOT_READY, V1, V2, build_chain
+from tests.support import releases
+from tests.support.e2e_releases import NOT_READY, V1, V2
 from tests.support.paths import ROOT
 
 from .lab import (
@@ -19,11 +18,11 @@ from .lab import (
 )
 from .wiring import (
     BOT_HOSTS,
-    BOT_PACKAGES,
     REPO_PACKAGES,
     Fleet,
     boot_ssh_hosts,
     bot_group_vars,
+    lab_inputs,
     serve_repository,
     ssh_key,
     start_cytube,
@@ -34,11 +33,7 @@ from .wiring import (
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    if os.geteuid() != 0:
-        pytest.fail("fleet tests need root (network namespaces, systemd-nspawn); run `make test` as root")
-    debs = build_chain()
-    bot_rootfs = container.rootfs(BOT_PACKAGES)
-    repo_rootfs = container.rootfs(REPO_PACKAGES)
+    debs, bot_rootfs, repo_rootfs = lab_inputs(REPO_PACKAGES)
 
     work = tmp_path_factory.mktemp("fleet")
     repo_root = work / "repo"

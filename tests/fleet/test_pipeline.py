@@ -25,22 +25,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import container
-from tests.support.e2e_releases import NOT_READY, V1, V2, build_chain
+from tests.support.e2e_releases import NOT_READY, V1, V2
 from tests.support.paths import ROOT
 
 from .lab import ACCOUNT_PASSWORD, VENV_BIN, Ansible, Host, Lab
 from .wiring import (
-    BOT_PACKAGES,
+    SYNC_REPO_PACKAGES,
     boot_ssh_hosts,
     bot_group_vars,
+    lab_inputs,
     serve_repository,
     ssh_key,
     start_cytube,
     write_inventory,
 )
 
-REPO_PACKAGES = ("nginx", "openssh-server", "rsync")
 REPO_DIR = "/srv/rosey-repo"
 TEST_HOSTS = (("t1", 21), ("t2", 22), ("t3", 23))
 PRODUCTION_HOSTS = (("p1", 31), ("p2", 32), ("p3", 33))
@@ -73,11 +72,7 @@ class Pipeline:
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    if os.geteuid() != 0:
-        pytest.fail("the pipeline test needs root (network namespaces, systemd-nspawn); run `make test` as root")
-    debs = build_chain()
-    bot_rootfs = container.rootfs(BOT_PACKAGES)
-    repo_rootfs = container.rootfs(REPO_PACKAGES)
+    debs, bot_rootfs, repo_rootfs = lab_inputs(SYNC_REPO_PACKAGES)
 
     work = tmp_path_factory.mktemp("pipeline")
     lab = Lab(work / "lab", tag=f"rpl{os.getpid() % 100000}")

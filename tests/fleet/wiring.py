@@ -4,11 +4,16 @@ served repository. Shared by the fleet fixture (conftest.py), the pipeline test 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
+from tests.support import container
+from tests.support.e2e_releases import build_chain
 from tests.support.paths import ROOT
 from tests.support.waiting import wait_until
 
@@ -29,6 +34,8 @@ BOT_HOSTS = (("h1", 11), ("h2", 12))
 # python3-debian: ansible.builtin.deb822_repository; unattended-upgrades: pins are checked against it.
 BOT_PACKAGES = ("openssh-server", "python3-apt", "python3-debian", "nftables", "unattended-upgrades")
 REPO_PACKAGES = ("nginx",)
+# The pipeline's repository host: the CI runner reaches it over SSH only (repo-sync.sh and rsync).
+SYNC_REPO_PACKAGES = ("nginx", "openssh-server", "rsync")
 CHANNEL = "fleet"
 
 
@@ -47,6 +54,14 @@ class Fleet:
     @property
     def repo_url(self) -> str:
         return f"http://{self.repo.addr}/"
+
+
+def lab_inputs(repo_packages: tuple[str, ...]) -> tuple[dict[str, Path], Path, Path]:
+    """What a lab is made from, built or taken from the caches before any namespace exists: the release
+    chain (version -> .deb), the bot hosts' root filesystem and the repository host's."""
+    if os.geteuid() != 0:
+        pytest.fail("the fleet labs need root (network namespaces, systemd-nspawn); run `make test` as root")
+    return build_chain(), container.rootfs(BOT_PACKAGES), container.rootfs(repo_packages)
 
 
 def start_cytube(lab: Lab, hosts: list[Host]) -> tuple[str, list[str]]:
